@@ -1,0 +1,129 @@
+"""JWT bearer tokens: who the caller is and which companies exist for them."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+
+from app.config import Settings
+from app.domain import ROLES
+from app.errors import UNAUTHENTICATED, ApiError, forbidden
+
+__all__ = ["Viewer", "decode_token", "issue_token", "jwt_secret_for", "parse_companies"]
+
+ALGORITHM = "HS256"
+_DEV_SECRET_FILE = "jwt-secret"
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """The authenticated caller. ``company_ids`` None means every company ("*")."""
+
+    subject: str
+    role: str
+    company_ids: frozenset[int] | None
+
+    @property
+    def scope(self) -> list[int] | None:
+        """Company ids for SQL (``= ANY($n)``), or None when unrestricted."""
+        return None if self.company_ids is None else sorted(self.company_ids)
+
+    def can_see(self, company_id: int) -> bool:
+        return self.company_ids is None or company_id in self.company_ids
+
+    def require_role(self, *roles: str) -> None:
+        if self.role not in roles:
+            raise forbidden(f"Role {self.role!r} may not do this; needs one of {', '.join(roles)}.")
+
+    def require_write(self, company_id: int) -> None:
+        """Writers are admins and accountants, and only on their own companies."""
+        self.require_role("admin", "accountant")
+        if not self.can_see(company_id):
+            raise forbidden("You may not change data of this company.")
+
+
+def jwt_secret_for(settings: Settings) -> str:
+    """VANTA_JWT_SECRET, else a development secret created once under VANTA_DATA_DIR.
+
+    The file lets ``vanta token`` and ``vanta serve`` agree without putting a secret in
+    the repository; production sets VANTA_JWT_SECRET.
+    """
+    if settings.jwt_secret:
+        return settings.jwt_secret
+    path = Path(settings.data_dir) / _DEV_SECRET_FILE
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    return secret
+
+
+def parse_companies(raw: str | list[Any]) -> frozenset[int] | None:
+    """``"*"`` → None (all); ``"1,2"`` or ``[1, 2]`` → frozenset; anything else → ValueError."""
+    if raw == "*":
+        return None
+    items = raw.split(",") if isinstance(raw, str) else raw
+    ids: set[int] = set()
+    for item in items:
+        if isinstance(item, bool):
+            raise ValueError(f"company id {item!r} is not an integer")
+        try:
+            value = int(str(item).strip())
+        except ValueError:
+            raise ValueError(f"company id {item!r} is not an integer") from None
+        if value <= 0:
+            raise ValueError(f"company id {value} must be positive")
+        ids.add(value)
+    return frozenset(ids)
+
+
+def issue_token(
+    secret: str,
+    *,
+    subject: str,
+    role: str,
+    companies: str | list[int],
+    ttl_seconds: int = 24 * 3600,
+) -> str:
+    """Sign a token with the claims the server expects."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    scope = parse_companies(companies)
+    now = int(time.time())
+    claims = {
+        "sub": subject,
+        "role": role,
+        "companies": "*" if scope is None else sorted(scope),
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def decode_token(secret: str, token: str) -> Viewer:
+    """Verify signature, expiry and claim shapes; raise ApiError(UNAUTHENTICATED) otherwise."""
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]}
+        )
+    except jwt.ExpiredSignatureError:
+        raise ApiError("Token has expired.", UNAUTHENTICATED) from None
+    except jwt.PyJWTError as exc:
+        raise ApiError(f"Invalid token: {exc}.", UNAUTHENTICATED) from None
+    role = claims.get("role")
+    if role not in ROLES:
+        raise ApiError("Invalid token: unknown role claim.", UNAUTHENTICATED)
+    try:
+        company_ids = parse_companies(claims.get("companies", []))
+    except (ValueError, TypeError, AttributeError):
+        raise ApiError("Invalid token: bad companies claim.", UNAUTHENTICATED) from None
+    return Viewer(subject=str(claims["sub"]), role=role, company_ids=company_ids)

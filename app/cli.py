@@ -1,0 +1,143 @@
+"""The ``vanta`` command: serve, migrate, seed, token."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from app.config import ConfigError, Settings
+
+__all__ = ["main"]
+
+log = logging.getLogger("vanta")
+
+
+@contextmanager
+def database(settings: Settings) -> Iterator[tuple[str, bool]]:
+    """(DSN, embedded?): VANTA_DATABASE_URL, else the private server under VANTA_DATA_DIR."""
+    if settings.database_url:
+        yield settings.database_url, False
+        return
+    from app.embedded_pg import embedded_postgres
+
+    with embedded_postgres(settings.data_dir) as dsn:
+        yield dsn, True
+
+
+def _migrate(dsn: str) -> None:
+    from app.migrate import apply_migrations
+
+    applied = asyncio.run(apply_migrations(dsn))
+    print(f"migrations applied: {', '.join(applied)}" if applied else "migrations: up to date")
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings) as (dsn, _):
+        _migrate(dsn)
+    return 0
+
+
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
+    from app.seed import seed
+
+    with database(settings) as (dsn, _):
+        _migrate(dsn)
+        counts = asyncio.run(
+            seed(
+                dsn,
+                companies=args.companies,
+                documents=args.documents,
+                ledger_entries=args.ledger_entries,
+                random_seed=args.random_seed,
+            )
+        )
+    print(
+        f"seeded {counts.companies} companies, {counts.projects} projects, "
+        f"{counts.documents} documents, {counts.ledger_entries} ledger entries"
+    )
+    return 0
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    from app.auth import issue_token, jwt_secret_for
+
+    try:
+        token = issue_token(
+            jwt_secret_for(settings),
+            subject=args.subject,
+            role=args.role,
+            companies=args.companies,
+            ttl_seconds=args.ttl,
+        )
+    except ValueError as error:
+        print(f"vanta token: {error}", file=sys.stderr)
+        return 2
+    print(token)
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from app.auth import issue_token, jwt_secret_for
+    from app.seed import seed_demo_if_empty
+    from app.server import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    with database(settings) as (dsn, embedded):
+        _migrate(dsn)
+        if settings.seed_demo or (settings.seed_demo is None and embedded):
+            counts = asyncio.run(seed_demo_if_empty(dsn))
+            if counts is not None:
+                print(f"seeded demo data: {counts.companies} companies, {counts.documents} documents")
+        app = create_app(dataclasses.replace(settings, database_url=dsn))
+        url = f"http://{settings.host}:{settings.port}/graphql"
+        print(f"GraphiQL: {url}")
+        if settings.jwt_secret is None:
+            token = issue_token(jwt_secret_for(settings), subject="dev", role="admin", companies="*")
+            print(f"dev token (admin, all companies): {token}")
+            print(f"try: curl -s {url} -H 'Authorization: Bearer <token>' "
+                  "-H 'Content-Type: application/json' -d '{\"query\":\"{ viewer { role } }\"}'")
+        sys.stdout.flush()
+        web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vanta", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="migrate, seed a demo if empty, serve GraphQL")
+    commands.add_parser("migrate", help="apply pending migrations")
+    seed = commands.add_parser("seed", help="append deterministic synthetic data (COPY)")
+    seed.add_argument("--companies", type=int, default=30)
+    seed.add_argument("--documents", type=int, default=100_000)
+    seed.add_argument("--ledger-entries", type=int, default=300_000)
+    seed.add_argument("--random-seed", type=int, default=7)
+    token = commands.add_parser("token", help="print a signed JWT")
+    token.add_argument("--role", default="admin", choices=("admin", "accountant", "viewer"))
+    token.add_argument("--companies", default="*", help="'*' or a list like 1,2")
+    token.add_argument("--subject", default="dev")
+    token.add_argument("--ttl", type=int, default=24 * 3600, help="lifetime in seconds")
+    return parser
+
+
+COMMANDS = {"serve": cmd_serve, "migrate": cmd_migrate, "seed": cmd_seed, "token": cmd_token}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        print(f"vanta: configuration error: {error}", file=sys.stderr)
+        return 2
+    return COMMANDS[args.command](settings, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""Numbered SQL parameters for queries whose WHERE clause depends on the filter given."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["Params", "like_pattern"]
+
+
+class Params:
+    """Collects values and hands out ``$n`` placeholders in order."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, *initial: Any) -> None:
+        self.values: list[Any] = list(initial)
+
+    def add(self, value: Any) -> str:
+        self.values.append(value)
+        return f"${len(self.values)}"
+
+
+def like_pattern(text: str) -> str:
+    """A ``%text%`` ILIKE pattern with the user's wildcards escaped (they match literally)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -1,0 +1,98 @@
+"""Per-request database access that counts round trips and reports outages uniformly."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+
+from app.errors import SERVICE_UNAVAILABLE, ApiError
+
+__all__ = ["DbSession", "Transaction"]
+
+MSG_DB_UNAVAILABLE = "The database is unavailable; try again shortly."
+
+# What asyncpg raises when the server is down, restarting or out of connections.
+_UNAVAILABLE = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InterfaceError,
+    asyncpg.AdminShutdownError,
+)
+
+
+def _unavailable() -> ApiError:
+    return ApiError(MSG_DB_UNAVAILABLE, SERVICE_UNAVAILABLE)
+
+
+class DbSession:
+    """The database as one request sees it: every query is one counted round trip.
+
+    One session per request; queries of concurrent loaders take separate pool
+    connections, so batches for different relations run in parallel.
+    """
+
+    __slots__ = ("_acquire_timeout", "_pool", "round_trips")
+
+    def __init__(self, pool: asyncpg.Pool, acquire_timeout: float = 5.0) -> None:
+        self._pool = pool
+        self._acquire_timeout = acquire_timeout
+        self.round_trips = 0
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        self.round_trips += 1
+        try:
+            async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
+                return await conn.fetch(sql, *args)  # type: ignore[no-any-return]
+        except _UNAVAILABLE:
+            raise _unavailable() from None
+
+    async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
+        rows = await self.fetch(sql, *args)
+        return rows[0] if rows else None
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        row = await self.fetchrow(sql, *args)
+        return None if row is None else row[0]
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """One connection, one transaction; BEGIN and COMMIT count as round trips too."""
+        try:
+            async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
+                self.round_trips += 2
+                async with conn.transaction():
+                    yield Transaction(conn, self)
+        except _UNAVAILABLE:
+            raise _unavailable() from None
+
+
+class Transaction:
+    """Queries inside one transaction, counted on the owning session."""
+
+    __slots__ = ("_conn", "_session")
+
+    def __init__(self, conn: asyncpg.Connection, session: DbSession) -> None:
+        self._conn = conn
+        self._session = session
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        self._session.round_trips += 1
+        return await self._conn.fetch(sql, *args)  # type: ignore[no-any-return]
+
+    async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
+        self._session.round_trips += 1
+        return await self._conn.fetchrow(sql, *args)
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        self._session.round_trips += 1
+        return await self._conn.fetchval(sql, *args)
+
+    async def executemany(self, sql: str, args: Sequence[Sequence[Any]]) -> None:
+        self._session.round_trips += 1
+        await self._conn.executemany(sql, args)

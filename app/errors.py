@@ -1,0 +1,73 @@
+"""Stable error codes (``extensions.code``) and the exception that carries them to clients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "BAD_REQUEST",
+    "BAD_USER_INPUT",
+    "CONFLICT",
+    "FORBIDDEN",
+    "GRAPHQL_PARSE_FAILED",
+    "GRAPHQL_VALIDATION_FAILED",
+    "INTERNAL_SERVER_ERROR",
+    "METHOD_NOT_ALLOWED",
+    "NOT_FOUND",
+    "OPERATION_RESOLUTION_FAILURE",
+    "PAYLOAD_TOO_LARGE",
+    "SERVICE_UNAVAILABLE",
+    "UNAUTHENTICATED",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "ApiError",
+    "bad_input",
+    "forbidden",
+    "not_found",
+    "unauthenticated",
+]
+
+BAD_REQUEST = "BAD_REQUEST"  # the HTTP request itself is unusable (body, content type)
+BAD_USER_INPUT = "BAD_USER_INPUT"  # an argument value is wrong (cursor, id, page size...)
+CONFLICT = "CONFLICT"  # the change clashes with current state (duplicate, already done)
+FORBIDDEN = "FORBIDDEN"
+GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+NOT_FOUND = "NOT_FOUND"
+OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"  # operationName matches nothing
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+UNAUTHENTICATED = "UNAUTHENTICATED"
+
+MSG_UNAUTHENTICATED = "Authentication required: send 'Authorization: Bearer <token>'."
+
+
+class ApiError(Exception):
+    """An error meant for the client: its message and code are shown as they are."""
+
+    def __init__(self, message: str, code: str, **extensions: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.extensions = {"code": code, **extensions}
+
+
+def bad_input(message: str, argument: str | None = None) -> ApiError:
+    """Wrong argument value; ``argument`` names it so a client can point at the field."""
+    if argument is None:
+        return ApiError(message, BAD_USER_INPUT)
+    return ApiError(message, BAD_USER_INPUT, argument=argument)
+
+
+def forbidden(message: str = "You may not change this resource.") -> ApiError:
+    return ApiError(message, FORBIDDEN)
+
+
+def not_found(message: str) -> ApiError:
+    return ApiError(message, NOT_FOUND)
+
+
+def unauthenticated(message: str = MSG_UNAUTHENTICATED) -> ApiError:
+    return ApiError(message, UNAUTHENTICATED)

@@ -1,0 +1,58 @@
+"""Turn GraphQL errors into the JSON clients see: a stable code on every error, and
+unexpected exceptions masked behind a request id that also appears in the log."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from graphql import GraphQLError, GraphQLSyntaxError
+
+from app.errors import (
+    BAD_USER_INPUT,
+    GRAPHQL_PARSE_FAILED,
+    GRAPHQL_VALIDATION_FAILED,
+    INTERNAL_SERVER_ERROR,
+    ApiError,
+)
+
+__all__ = ["MSG_INTERNAL", "format_error", "format_errors"]
+
+log = logging.getLogger("vanta.errors")
+
+MSG_INTERNAL = "Internal server error."
+
+
+def format_errors(errors: list[GraphQLError], request_id: str) -> list[dict[str, Any]]:
+    return [format_error(error, request_id) for error in errors]
+
+
+def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
+    """The spec's error shape with ``extensions.code``; internals never leak."""
+    original = error.original_error
+    if isinstance(original, ApiError):
+        return _shape(error, original.message, original.extensions)
+    if isinstance(error, GraphQLSyntaxError):
+        return _shape(error, error.message, {"code": GRAPHQL_PARSE_FAILED})
+    if original is None:
+        code = BAD_USER_INPUT if error.message.startswith("Variable '$") else GRAPHQL_VALIDATION_FAILED
+        return _shape(error, error.message, {"code": code})
+    if isinstance(original, GraphQLError):  # e.g. a scalar rejecting an argument literal
+        return _shape(error, error.message, {"code": BAD_USER_INPUT})
+    log.error(
+        "unexpected error in %s (request %s)",
+        ".".join(str(p) for p in error.path or ()) or "operation",
+        request_id,
+        exc_info=original,
+    )
+    return _shape(error, MSG_INTERNAL, {"code": INTERNAL_SERVER_ERROR, "requestId": request_id})
+
+
+def _shape(error: GraphQLError, message: str, extensions: dict[str, Any]) -> dict[str, Any]:
+    shaped: dict[str, Any] = {"message": message}
+    if error.locations:
+        shaped["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+    if error.path is not None:
+        shaped["path"] = list(error.path)
+    shaped["extensions"] = extensions
+    return shaped

@@ -1,0 +1,44 @@
+"""Liveness and readiness: /healthz says the process runs, /readyz that its services answer."""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+from aiohttp import web
+
+from app.keys import DB_POOL
+
+__all__ = ["healthz", "readyz"]
+
+CHECK_TIMEOUT_SECONDS = 2.0
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"}, dumps=lambda v: orjson.dumps(v).decode())
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """200 when every dependency answers; 503 naming each one that does not."""
+    checks = {"postgres": _check_postgres(request.app)}
+    results = dict(zip(checks, await asyncio.gather(*checks.values()), strict=True))
+    failing = sorted(name for name, error in results.items() if error is not None)
+    body = {
+        "status": "unavailable" if failing else "ok",
+        "checks": {name: error or "ok" for name, error in results.items()},
+    }
+    if failing:
+        body["failing"] = failing
+    return web.Response(
+        body=orjson.dumps(body), status=503 if failing else 200, content_type="application/json"
+    )
+
+
+async def _check_postgres(app: web.Application) -> str | None:
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+            async with app[DB_POOL].acquire() as conn:
+                await conn.fetchval("SELECT 1")
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"[:200] or type(error).__name__
+    return None

@@ -1,0 +1,16 @@
+"""Typed keys of everything stored on the aiohttp application."""
+
+from __future__ import annotations
+
+import asyncpg
+from aiohttp import web
+
+from app.config import Settings
+from schema.build import VantaSchema
+
+__all__ = ["DB_POOL", "JWT_SECRET", "SCHEMA", "SETTINGS"]
+
+SETTINGS = web.AppKey("settings", Settings)
+SCHEMA = web.AppKey("schema", VantaSchema)
+JWT_SECRET = web.AppKey("jwt_secret", str)
+DB_POOL = web.AppKey("db_pool", asyncpg.Pool)

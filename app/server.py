@@ -1,0 +1,51 @@
+"""The aiohttp application factory: routes, middlewares and resources with lifetimes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from app.auth import jwt_secret_for
+from app.config import Settings
+from app.db.pool import create_pool
+from app.graphql_http import graphql_handler
+from app.health import healthz, readyz
+from app.keys import DB_POOL, JWT_SECRET, SCHEMA, SETTINGS
+from schema.build import build_schema
+
+__all__ = ["create_app"]
+
+# Room for a 1 MB uploadDocument content plus JSON escaping.
+MAX_BODY_BYTES = 2 * 1024 * 1024
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the application; ``settings.database_url`` must name a reachable server.
+
+    Recommended use::
+
+        web.run_app(create_app(Settings.from_env()), host=..., port=...)
+    """
+    if not settings.database_url:
+        raise ValueError("settings.database_url is required (the CLI starts the embedded one)")
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app[SETTINGS] = settings
+    app[SCHEMA] = build_schema()
+    app[JWT_SECRET] = jwt_secret_for(settings)
+    app.cleanup_ctx.append(_db_pool)
+    app.router.add_route("*", "/graphql", graphql_handler)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app
+
+
+async def _db_pool(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    assert settings.database_url is not None
+    pool = await create_pool(
+        settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+    )
+    app[DB_POOL] = pool
+    yield
+    await pool.close()

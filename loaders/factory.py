@@ -1,0 +1,83 @@
+"""The per-request set of DataLoaders: one per relation, scoped to the caller's companies.
+
+Built fresh for every request (a shared loader would leak one request's cache, and one
+tenant's rows, into the next). With batching off every key is its own query and
+nothing is cached: the naive one-query-per-row baseline the benchmark compares against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from app.auth import Viewer
+from app.db.session import DbSession
+from loaders import batch
+from loaders.keys import (
+    DocumentCountKey,
+    DocumentPageKey,
+    LedgerCountKey,
+    LedgerPageKey,
+    SummaryKey,
+)
+from schema.types import (
+    Company,
+    CompanyRelationship,
+    Document,
+    DocumentMetadata,
+    FinancialSummary,
+    LedgerEntry,
+    Project,
+)
+
+__all__ = ["Loaders", "create_loaders"]
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+@dataclass(frozen=True, slots=True)
+class Loaders:
+    company: DataLoader[int, Company | None]
+    document: DataLoader[int, Document | None]
+    project: DataLoader[int, Project | None]
+    ledger_entry: DataLoader[int, LedgerEntry | None]
+    metadata: DataLoader[int, DocumentMetadata | None]
+    company_projects: DataLoader[int, list[Project]]
+    company_relationships: DataLoader[int, list[CompanyRelationship]]
+    company_documents: DataLoader[DocumentPageKey, batch.Page[Document]]
+    company_document_count: DataLoader[DocumentCountKey, int]
+    company_ledger: DataLoader[LedgerPageKey, batch.Page[LedgerEntry]]
+    company_ledger_count: DataLoader[LedgerCountKey, int]
+    financial_summary: DataLoader[SummaryKey, FinancialSummary]
+
+
+def create_loaders(db: DbSession, viewer: Viewer | None, *, batching: bool = True) -> Loaders:
+    """Loaders for one request; ``viewer`` None (anonymous) sees no rows at all."""
+    scope: list[int] | None = [] if viewer is None else viewer.scope
+
+    def make(fn: Callable[[DbSession, Any, Sequence[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:
+        async def load(keys: list[K]) -> list[V]:
+            return await fn(db, scope, keys)
+
+        if batching:
+            return DataLoader(load_fn=load)
+        return DataLoader(load_fn=load, max_batch_size=1, cache=False)
+
+    return Loaders(
+        company=make(batch.companies),
+        document=make(batch.documents),
+        project=make(batch.projects),
+        ledger_entry=make(batch.ledger_entries),
+        metadata=make(batch.metadata),
+        company_projects=make(batch.company_projects),
+        company_relationships=make(batch.company_relationships),
+        company_documents=make(batch.company_documents),
+        company_document_count=make(batch.company_document_counts),
+        company_ledger=make(batch.company_ledger),
+        company_ledger_count=make(batch.company_ledger_counts),
+        financial_summary=make(batch.financial_summaries),
+    )

@@ -1,0 +1,33 @@
+"""What every resolver gets as ``info.context``: settings, database, loaders and caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+from aiohttp import web
+
+from app.auth import Viewer
+from app.config import Settings
+from app.db.session import DbSession
+from app.errors import unauthenticated
+from loaders.factory import Loaders
+
+__all__ = ["Context"]
+
+
+@dataclass(slots=True)
+class Context:
+    request: web.Request | None
+    settings: Settings
+    db: DbSession
+    pool: asyncpg.Pool | None
+    loaders: Loaders
+    viewer: Viewer | None
+    request_id: str
+
+    def require_viewer(self) -> Viewer:
+        """The authenticated caller; UNAUTHENTICATED for anonymous requests."""
+        if self.viewer is None:
+            raise unauthenticated()
+        return self.viewer

@@ -1,0 +1,219 @@
+"""Mutations. Each runs in one transaction: checks first, then writes, all or nothing."""
+
+from __future__ import annotations
+
+import hashlib
+
+import asyncpg
+import strawberry
+
+from app.auth import Viewer
+from app.db import companies as company_sql
+from app.db import document_writes
+from app.db import documents as document_sql
+from app.db import ledger as ledger_sql
+from app.db import metadata as metadata_sql
+from app.db.documents import Executor
+from app.domain import DOCUMENT_STATUSES, DOCUMENT_TYPES, ENTRY_TYPES, category_for
+from app.errors import CONFLICT, ApiError, bad_input
+from app.text_metadata import derive_metadata
+from schema.ids import parse_id
+from schema.inputs import (
+    CreateCompanyInput,
+    LedgerEntryInput,
+    UpdateDocumentInput,
+    UploadDocumentInput,
+    check_choice,
+)
+from schema.types import Company, Document, LedgerEntry
+from schema.validation import (
+    MAX_CONTENT_BYTES,
+    check_amount,
+    check_currency,
+    check_filename,
+    check_tags,
+    check_text,
+    hidden,
+)
+
+__all__ = ["Mutation"]
+
+
+async def _check_project(db: Executor, project_id: int | None, company_id: int) -> None:
+    if project_id is None:
+        return
+    rows = await company_sql.projects_by_ids(db, [project_id], [company_id])
+    if not rows:
+        raise bad_input(f"Project {project_id} does not belong to this company.", "projectId")
+
+
+async def _check_document(db: Executor, document_id: int | None, company_id: int) -> None:
+    if document_id is None:
+        return
+    rows = await document_sql.documents_by_ids(db, [document_id], [company_id])
+    if not rows:
+        raise bad_input(f"Document {document_id} does not belong to this company.", "documentId")
+
+
+def _writer_sees(viewer: Viewer, company_id: int, what: str, ident: int) -> None:
+    if not viewer.can_see(company_id):
+        raise hidden(viewer, what, ident)
+    viewer.require_write(company_id)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Admins only.")
+    async def create_company(self, info: strawberry.Info, input: CreateCompanyInput) -> Company:
+        ctx = info.context
+        ctx.require_viewer().require_role("admin")
+        values = {
+            "name": check_text(input.name, "name", 200),
+            "company_type": input.company_type.value,
+            "registration_number": (
+                check_text(input.registration_number, "registrationNumber", 64)
+                if input.registration_number is not None
+                else None
+            ),
+            "industry": input.industry.strip() if input.industry else None,
+            "contact": {k: v for k, v in (("email", input.email), ("phone", input.phone)) if v},
+        }
+        try:
+            async with ctx.db.transaction() as tx:
+                row = await company_sql.insert_company(tx, values)
+        except asyncpg.UniqueViolationError:
+            raise ApiError(
+                "A company with this registration number exists already.", CONFLICT
+            ) from None
+        return Company.from_row(row)
+
+    @strawberry.mutation(description="Stores text content and the metadata read from it.")
+    async def upload_document(self, info: strawberry.Info, input: UploadDocumentInput) -> Document:
+        ctx = info.context
+        viewer = ctx.require_viewer()
+        company_id = parse_id(input.company_id, "companyId")
+        _writer_sees(viewer, company_id, "Company", company_id)
+        document_type = check_choice(input.document_type, DOCUMENT_TYPES, "documentType")
+        assert document_type is not None
+        filename = check_filename(input.filename)
+        tags = check_tags(input.tags) or []
+        content = input.content.encode()
+        if len(content) > MAX_CONTENT_BYTES:
+            raise bad_input(f"content is limited to {MAX_CONTENT_BYTES} bytes.", "content")
+        if "\x00" in input.content:
+            raise bad_input("content must not contain NUL characters.", "content")
+        project_id = None if input.project_id is None else parse_id(input.project_id, "projectId")
+        metadata = derive_metadata(input.content, document_type)
+        metadata["tags"] = tags
+        async with ctx.db.transaction() as tx:
+            if await company_sql.companies_by_ids(tx, [company_id], None) == []:
+                raise hidden(viewer, "Company", company_id)
+            await _check_project(tx, project_id, company_id)
+            row = await document_writes.insert_document(
+                tx,
+                {
+                    "company_id": company_id,
+                    "project_id": project_id,
+                    "filename": filename,
+                    "document_type": document_type,
+                    "category": category_for(document_type),
+                    "processing_status": "processed",
+                    "mime_type": input.mime_type,
+                    "file_size": len(content),
+                    "content_sha256": hashlib.sha256(content).hexdigest(),
+                    "uploaded_by": viewer.subject,
+                },
+            )
+            await metadata_sql.upsert_metadata(tx, row["id"], metadata)
+        return Document.from_row(row)
+
+    @strawberry.mutation
+    async def update_document(
+        self,
+        info: strawberry.Info,
+        id: strawberry.ID,
+        input: UpdateDocumentInput,
+    ) -> Document:
+        ctx = info.context
+        viewer = ctx.require_viewer()
+        document_id = parse_id(id)
+        changes: dict[str, object] = {}
+        if input.filename is not None:
+            changes["filename"] = check_filename(input.filename)
+        if input.document_type is not None:
+            document_type = check_choice(input.document_type, DOCUMENT_TYPES, "documentType")
+            changes["document_type"] = document_type
+            changes["category"] = category_for(input.document_type)
+        if input.status is not None:
+            changes["status"] = check_choice(input.status, DOCUMENT_STATUSES, "status")
+        project_id = None if input.project_id is None else parse_id(input.project_id, "projectId")
+        if project_id is not None:
+            changes["project_id"] = project_id
+        tags = check_tags(input.tags)
+        async with ctx.db.transaction() as tx:
+            current = await document_writes.lock_document(tx, document_id)
+            if current is None:
+                raise hidden(viewer, "Document", document_id)
+            _writer_sees(viewer, current["company_id"], "Document", document_id)
+            await _check_project(tx, project_id, current["company_id"])
+            row = await document_writes.update_document(tx, document_id, changes)
+            if tags is not None:
+                await metadata_sql.set_tags(tx, document_id, tags)
+        return Document.from_row(row)
+
+    @strawberry.mutation
+    async def delete_document(self, info: strawberry.Info, id: strawberry.ID) -> bool:
+        ctx = info.context
+        viewer = ctx.require_viewer()
+        document_id = parse_id(id)
+        async with ctx.db.transaction() as tx:
+            current = await document_writes.lock_document(tx, document_id)
+            if current is None:
+                raise hidden(viewer, "Document", document_id)
+            _writer_sees(viewer, current["company_id"], "Document", document_id)
+            return await document_writes.delete_document(tx, document_id)
+
+    @strawberry.mutation
+    async def record_ledger_entry(self, info: strawberry.Info, input: LedgerEntryInput) -> LedgerEntry:
+        ctx = info.context
+        viewer = ctx.require_viewer()
+        company_id = parse_id(input.company_id, "companyId")
+        _writer_sees(viewer, company_id, "Company", company_id)
+        values = {
+            "company_id": company_id,
+            "entry_type": check_choice(input.entry_type, ENTRY_TYPES, "entryType"),
+            "amount": check_amount(input.amount),
+            "currency": check_currency(input.currency),
+            "transaction_date": input.transaction_date,
+            "category": input.category,
+            "description": input.description,
+            "reference_number": input.reference_number,
+            "project_id": None if input.project_id is None else parse_id(input.project_id, "projectId"),
+            "document_id": (
+                None if input.document_id is None else parse_id(input.document_id, "documentId")
+            ),
+        }
+        async with ctx.db.transaction() as tx:
+            if await company_sql.companies_by_ids(tx, [company_id], None) == []:
+                raise hidden(viewer, "Company", company_id)
+            await _check_project(tx, values["project_id"], company_id)  # type: ignore[arg-type]
+            await _check_document(tx, values["document_id"], company_id)  # type: ignore[arg-type]
+            row = await ledger_sql.insert_entry(tx, values)
+        return LedgerEntry.from_row(row)
+
+    @strawberry.mutation(description="Approve a pending entry; approving twice is a CONFLICT.")
+    async def approve_ledger_entry(self, info: strawberry.Info, id: strawberry.ID) -> LedgerEntry:
+        ctx = info.context
+        viewer = ctx.require_viewer()
+        entry_id = parse_id(id)
+        async with ctx.db.transaction() as tx:
+            current = await ledger_sql.lock_entry(tx, entry_id)
+            if current is None:
+                raise hidden(viewer, "Ledger entry", entry_id)
+            _writer_sees(viewer, current["company_id"], "Ledger entry", entry_id)
+            if current["approval_status"] != "pending":
+                raise ApiError(
+                    f"Ledger entry {entry_id} is {current['approval_status']} already.", CONFLICT
+                )
+            row = await ledger_sql.approve_entry(tx, entry_id, viewer.subject)
+        return LedgerEntry.from_row(row)

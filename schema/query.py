@@ -1,0 +1,246 @@
+"""Root query fields. Each checks the caller first, then asks a loader or a SQL function."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+import strawberry
+
+from app.cursors import decode_cursor, encode_cursor
+from app.db import companies as company_sql
+from app.db import documents as document_sql
+from app.errors import bad_input, not_found
+from app.monitoring import snapshot
+from loaders.keys import LedgerCountKey, LedgerPageKey, SummaryKey
+from schema.connections import (
+    CompanyConnection,
+    DocumentConnection,
+    LedgerEntryConnection,
+    check_first,
+)
+from schema.ids import parse_id
+from schema.inputs import (
+    CompanyFilter,
+    DocumentFilter,
+    DocumentOrder,
+    LedgerFilter,
+    company_criteria,
+    document_criteria,
+    ledger_criteria,
+)
+from schema.system import SystemMetrics, ViewerInfo
+from schema.types import (
+    DOCUMENT_ASC_CURSOR,
+    DOCUMENT_CURSOR,
+    LEDGER_CURSOR,
+    SEARCH_CURSOR,
+    Company,
+    CountBucket,
+    Document,
+    DocumentStatistics,
+    FinancialSummary,
+    document_connection,
+    empty_document_connection,
+    ledger_connection,
+)
+
+__all__ = ["Query"]
+
+COMPANY_CURSOR = "co"  # companies by (name, id) ascending
+MAX_SEARCH_LENGTH = 256
+
+
+async def _zero() -> int:
+    return 0
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def company(self, info: strawberry.Info, id: strawberry.ID) -> Company | None:
+        info.context.require_viewer()
+        return await info.context.loaders.company.load(parse_id(id))
+
+    @strawberry.field
+    async def companies(
+        self,
+        info: strawberry.Info,
+        first: int | None = 20,
+        after: str | None = None,
+        filter: CompanyFilter | None = None,
+    ) -> CompanyConnection:
+        ctx = info.context
+        viewer = ctx.require_viewer()
+        first = check_first(first, ctx.settings.max_page_size, 20)
+        criteria = company_criteria(filter)
+        after_key = decode_cursor(after, COMPANY_CURSOR, (str, int)) if after else None
+        page = await company_sql.list_companies(
+            ctx.db, viewer.scope, criteria, first=first, after=after_key
+        )
+        nodes = [Company.from_row(row) for row in page.rows]
+        for node in nodes:
+            ctx.loaders.company.prime(node.pk, node)
+
+        def cursor_of(i: int) -> str:
+            return encode_cursor(COMPANY_CURSOR, nodes[i].name, nodes[i].pk)
+
+        async def count() -> int:
+            return await company_sql.count_companies(ctx.db, viewer.scope, criteria)
+
+        return CompanyConnection(
+            nodes=nodes, has_next=page.has_next, cursor_of=cursor_of, count=count
+        )
+
+    @strawberry.field
+    async def document(self, info: strawberry.Info, id: strawberry.ID) -> Document | None:
+        info.context.require_viewer()
+        return await info.context.loaders.document.load(parse_id(id))
+
+    @strawberry.field
+    async def documents(
+        self,
+        info: strawberry.Info,
+        first: int | None = 20,
+        after: str | None = None,
+        filter: DocumentFilter | None = None,
+        order_by: DocumentOrder | None = DocumentOrder.UPLOADED_AT_DESC,
+    ) -> DocumentConnection:
+        ctx = info.context
+        viewer = ctx.require_viewer()
+        first = check_first(first, ctx.settings.max_page_size, 20)
+        criteria = document_criteria(filter)
+        ascending = order_by is DocumentOrder.UPLOADED_AT_ASC
+        kind = DOCUMENT_ASC_CURSOR if ascending else DOCUMENT_CURSOR
+        after_key = decode_cursor(after, kind, (datetime, int)) if after else None
+        if criteria.company_id is not None and not viewer.can_see(criteria.company_id):
+            return empty_document_connection()
+        page = await document_sql.list_documents(
+            ctx.db, viewer.scope, criteria, first=first, after=after_key, ascending=ascending
+        )
+
+        async def count() -> int:
+            return await document_sql.count_documents(ctx.db, viewer.scope, criteria)
+
+        nodes = [Document.from_row(row) for row in page.rows]
+        return document_connection(nodes, page.has_next, count, kind=kind)
+
+    @strawberry.field(description="Full-text search over document metadata, best match first.")
+    async def search_documents(
+        self,
+        info: strawberry.Info,
+        query: str,
+        first: int | None = 20,
+        after: str | None = None,
+        filter: DocumentFilter | None = None,
+    ) -> DocumentConnection:
+        ctx = info.context
+        viewer = ctx.require_viewer()
+        first = check_first(first, ctx.settings.max_page_size, 20)
+        text = query.strip()
+        if not text:
+            raise bad_input("query must not be empty.", "query")
+        if len(text) > MAX_SEARCH_LENGTH:
+            raise bad_input(f"query is limited to {MAX_SEARCH_LENGTH} characters.", "query")
+        criteria = document_criteria(filter)
+        after_key = decode_cursor(after, SEARCH_CURSOR, (float, int)) if after else None
+        if criteria.company_id is not None and not viewer.can_see(criteria.company_id):
+            return empty_document_connection()
+        page = await document_sql.search_documents(
+            ctx.db, viewer.scope, text, criteria, first=first, after=after_key
+        )
+
+        async def count() -> int:
+            return await document_sql.count_search_matches(ctx.db, viewer.scope, text, criteria)
+
+        nodes = [Document.from_row(row) for row in page.rows]
+        ranks = [row["rank"] for row in page.rows]
+        return document_connection(nodes, page.has_next, count, ranks=ranks)
+
+    @strawberry.field
+    async def ledger_entries(
+        self,
+        info: strawberry.Info,
+        company_id: strawberry.ID,
+        first: int | None = 50,
+        after: str | None = None,
+        filter: LedgerFilter | None = None,
+    ) -> LedgerEntryConnection:
+        ctx = info.context
+        viewer = ctx.require_viewer()
+        company = parse_id(company_id, "companyId")
+        first = check_first(first, ctx.settings.max_page_size, 50)
+        criteria = ledger_criteria(filter)
+        after_key = decode_cursor(after, LEDGER_CURSOR, (date, int)) if after else None
+        if not viewer.can_see(company):
+            return ledger_connection([], False, _zero)
+        page = await ctx.loaders.company_ledger.load(
+            LedgerPageKey(company, criteria, first, after_key)
+        )
+        count_key = LedgerCountKey(company, criteria)
+        return ledger_connection(
+            page.nodes, page.has_next, lambda: ctx.loaders.company_ledger_count.load(count_key)
+        )
+
+    @strawberry.field
+    async def financial_summary(
+        self,
+        info: strawberry.Info,
+        company_id: strawberry.ID,
+        from_: Annotated[date | None, strawberry.argument(name="from")] = None,
+        to: date | None = None,
+    ) -> FinancialSummary:
+        ctx = info.context
+        viewer = ctx.require_viewer()
+        company = parse_id(company_id, "companyId")
+        if from_ is not None and to is not None and from_ > to:
+            raise bad_input("'from' must not be after 'to'.", "from")
+        if not viewer.can_see(company) or await ctx.loaders.company.load(company) is None:
+            raise not_found(f"Company {company} does not exist.")
+        return await ctx.loaders.financial_summary.load(SummaryKey(company, from_, to))
+
+    @strawberry.field(description="Counts by type, status, category and processing status.")
+    async def document_statistics(
+        self, info: strawberry.Info, company_id: strawberry.ID | None = None
+    ) -> DocumentStatistics:
+        ctx = info.context
+        viewer = ctx.require_viewer()
+        company = None if company_id is None else parse_id(company_id, "companyId")
+        if company is not None and not viewer.can_see(company):
+            rows = []
+        else:
+            rows = await document_sql.document_statistics(ctx.db, viewer.scope, company)
+        return _statistics(rows)
+
+    @strawberry.field(description="Process and pool figures. Admins only.")
+    async def system_metrics(self, info: strawberry.Info) -> SystemMetrics:
+        ctx = info.context
+        ctx.require_viewer().require_role("admin")
+        return SystemMetrics.from_snapshot(snapshot(ctx.pool))
+
+    @strawberry.field(description="Who the bearer token says you are.")
+    def viewer(self, info: strawberry.Info) -> ViewerInfo | None:
+        return ViewerInfo.from_viewer(info.context.require_viewer())
+
+
+_GROUP_COLUMNS = ("document_type", "status", "category", "processing_status")
+
+
+def _statistics(rows: list) -> DocumentStatistics:
+    buckets: dict[str, list[CountBucket]] = {name: [] for name in _GROUP_COLUMNS}
+    total = 0
+    for row in rows:
+        present = [name for name in _GROUP_COLUMNS if row[name] is not None]
+        if row["g"] == 0b1111:  # the grand total: every column aggregated away
+            total = int(row["n"])
+        elif present:
+            buckets[present[0]].append(CountBucket(key=row[present[0]], count=int(row["n"])))
+    for values in buckets.values():
+        values.sort(key=lambda bucket: (-bucket.count, bucket.key))
+    return DocumentStatistics(
+        total=total,
+        by_type=buckets["document_type"],
+        by_status=buckets["status"],
+        by_category=buckets["category"],
+        by_processing_status=buckets["processing_status"],
+    )
