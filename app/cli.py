@@ -94,15 +94,21 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         if settings.seed_demo or (settings.seed_demo is None and embedded):
             counts = asyncio.run(seed_demo_if_empty(dsn))
             if counts is not None:
-                print(f"seeded demo data: {counts.companies} companies, {counts.documents} documents")
+                print(
+                    f"seeded demo data: {counts.companies} companies, {counts.documents} documents"
+                )
         app = create_app(dataclasses.replace(settings, database_url=dsn))
         url = f"http://{settings.host}:{settings.port}/graphql"
         print(f"GraphiQL: {url}")
         if settings.jwt_secret is None:
-            token = issue_token(jwt_secret_for(settings), subject="dev", role="admin", companies="*")
+            token = issue_token(
+                jwt_secret_for(settings), subject="dev", role="admin", companies="*"
+            )
             print(f"dev token (admin, all companies): {token}")
-            print(f"try: curl -s {url} -H 'Authorization: Bearer <token>' "
-                  "-H 'Content-Type: application/json' -d '{\"query\":\"{ viewer { role } }\"}'")
+            print(
+                f"try: curl -s {url} -H 'Authorization: Bearer <token>' "
+                "-H 'Content-Type: application/json' -d '{\"query\":\"{ viewer { role } }\"}'"
+            )
         sys.stdout.flush()
         web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
     return 0

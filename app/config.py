@@ -9,6 +9,7 @@ from pathlib import Path
 
 __all__ = ["ConfigError", "Settings"]
 
+
 class ConfigError(ValueError):
     """A configuration variable holds a value the server cannot use; the message names it."""
 

@@ -40,7 +40,9 @@ def decode_cursor(cursor: str, kind: str, shape: tuple[type, ...]) -> tuple[Any,
     if not isinstance(payload, list) or len(payload) != len(shape) + 1 or payload[0] != kind:
         raise _bad_cursor()
     try:
-        return tuple(_decode_value(raw, kind_) for raw, kind_ in zip(payload[1:], shape, strict=True))
+        return tuple(
+            _decode_value(raw, kind_) for raw, kind_ in zip(payload[1:], shape, strict=True)
+        )
     except (TypeError, ValueError):
         raise _bad_cursor() from None
 

@@ -35,7 +35,9 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     if isinstance(error, GraphQLSyntaxError):
         return _shape(error, error.message, {"code": GRAPHQL_PARSE_FAILED})
     if original is None:
-        code = BAD_USER_INPUT if error.message.startswith("Variable '$") else GRAPHQL_VALIDATION_FAILED
+        code = (
+            BAD_USER_INPUT if error.message.startswith("Variable '$") else GRAPHQL_VALIDATION_FAILED
+        )
         return _shape(error, error.message, {"code": code})
     if isinstance(original, GraphQLError):  # e.g. a scalar rejecting an argument literal
         return _shape(error, error.message, {"code": BAD_USER_INPUT})

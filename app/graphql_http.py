@@ -8,6 +8,7 @@ body, parse or validation failure) are 4xx with a GraphQL-shaped body.
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,7 @@ from app.errors import (
 )
 from app.graphql_errors import format_errors
 from app.keys import DB_POOL, JWT_SECRET, SCHEMA, SETTINGS
+from app.metrics import METRICS
 from loaders.factory import create_loaders
 from schema.context import Context
 
@@ -72,25 +74,33 @@ def request_id_of(request: web.Request) -> str:
 
 
 async def graphql_handler(request: web.Request) -> web.StreamResponse:
+    started = time.perf_counter()
     request_id = request_id_of(request)
     media_type = _response_media_type(request)
+    db: DbSession | None = None
     try:
         if request.method == "GET" and _wants_ide(request):
             return web.Response(text=get_graphql_ide_html("graphiql"), content_type="text/html")
         viewer = _authenticate(request)
         graphql_request = await _parse_request(request)
-        return await _execute(request, graphql_request, viewer, request_id, media_type)
+        db = DbSession(request.app[DB_POOL])
+        response = await _execute(request, db, graphql_request, viewer, request_id, media_type)
     except RequestError as error:
         body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
-        return _respond(body, error.status, media_type, request_id, error.headers)
+        response = _respond(body, error.status, media_type, request_id, error.headers)
     except ApiError as error:  # authentication failed
         body = {"errors": [{"message": error.message, "extensions": error.extensions}]}
         headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
-        return _respond(body, 401, media_type, request_id, headers)
+        response = _respond(body, 401, media_type, request_id, headers)
+    request.app[METRICS].observe(
+        response.status, time.perf_counter() - started, db.round_trips if db else None
+    )
+    return response
 
 
 async def _execute(
     request: web.Request,
+    db: DbSession,
     graphql_request: GraphQLRequest,
     viewer: Viewer | None,
     request_id: str,
@@ -98,13 +108,11 @@ async def _execute(
 ) -> web.StreamResponse:
     app = request.app
     settings = app[SETTINGS]
-    pool = app[DB_POOL]
-    db = DbSession(pool)
     context = Context(
         request=request,
         settings=settings,
         db=db,
-        pool=pool,
+        pool=app[DB_POOL],
         loaders=create_loaders(db, viewer, batching=settings.loaders_enabled),
         viewer=viewer,
         request_id=request_id,
@@ -128,7 +136,9 @@ async def _execute(
             {"Allow": "POST"},
         ) from None
     except CannotGetOperationTypeError as error:
-        raise RequestError(400, error.as_http_error_reason(), OPERATION_RESOLUTION_FAILURE) from None
+        raise RequestError(
+            400, error.as_http_error_reason(), OPERATION_RESOLUTION_FAILURE
+        ) from None
 
     body: dict[str, Any] = {}
     if result.errors:
@@ -196,9 +206,7 @@ async def _parse_request(request: web.Request) -> GraphQLRequest:
     if content_type == "application/graphql":
         return GraphQLRequest(raw.decode("utf-8", "replace"), None, None, None)
     if content_type != "application/json":
-        raise RequestError(
-            415, "Send the request as application/json.", UNSUPPORTED_MEDIA_TYPE
-        )
+        raise RequestError(415, "Send the request as application/json.", UNSUPPORTED_MEDIA_TYPE)
     try:
         payload = orjson.loads(raw)
     except orjson.JSONDecodeError:

@@ -12,6 +12,7 @@ from app.db.pool import create_pool
 from app.graphql_http import graphql_handler
 from app.health import healthz, readyz
 from app.keys import DB_POOL, JWT_SECRET, SCHEMA, SETTINGS
+from app.metrics import METRICS, Metrics, metrics_handler
 from schema.build import build_schema
 
 __all__ = ["create_app"]
@@ -33,10 +34,12 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[SCHEMA] = build_schema()
     app[JWT_SECRET] = jwt_secret_for(settings)
+    app[METRICS] = Metrics(app, DB_POOL)
     app.cleanup_ctx.append(_db_pool)
     app.router.add_route("*", "/graphql", graphql_handler)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_handler)
     return app
 
 

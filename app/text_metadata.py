@@ -8,12 +8,44 @@ from typing import Any
 
 __all__ = ["derive_metadata"]
 
-_INVOICE = re.compile(r"\b(?:INV|Invoice\s*(?:No\.?|Number|#)?)[\s:#-]*([A-Z0-9][A-Z0-9-]{2,30})\b", re.I)
+_INVOICE = re.compile(
+    r"\b(?:INV|Invoice\s*(?:No\.?|Number|#)?)[\s:#-]*([A-Z0-9][A-Z0-9-]{2,30})\b", re.I
+)
 _AMOUNT = re.compile(r"\b(?:KES|KSh|Ksh)\.?\s*([0-9][0-9,]*(?:\.[0-9]{1,2})?)")
 _VENDOR = re.compile(r"^\s*(?:From|Vendor|Supplier)\s*:\s*(.{2,120}?)\s*$", re.I | re.M)
 _WORD = re.compile(r"[A-Za-z]{4,}")
 _STOPWORDS = frozenset(
-    ["this", "that", "with", "from", "have", "will", "your", "their", "there", "which", "about", "would", "these", "other", "into", "more", "some", "such", "than", "then", "them", "they", "were", "what", "when", "where", "while", "been", "being"]
+    (
+        "this",
+        "that",
+        "with",
+        "from",
+        "have",
+        "will",
+        "your",
+        "their",
+        "there",
+        "which",
+        "about",
+        "would",
+        "these",
+        "other",
+        "into",
+        "more",
+        "some",
+        "such",
+        "than",
+        "then",
+        "them",
+        "they",
+        "were",
+        "what",
+        "when",
+        "where",
+        "while",
+        "been",
+        "being",
+    )
 )
 SUMMARY_LENGTH = 240
 

@@ -57,6 +57,8 @@ def admin_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
 
 @dataclass
 class TestDatabase:
+    __test__ = False  # a fixture value, not a test class
+
     url: str
     admin_url: str
 

@@ -23,9 +23,7 @@ __all__ = [
     "relationships_by_company_ids",
 ]
 
-COLUMNS = (
-    "c.id, c.name, c.registration_number, c.industry, c.company_type, c.status, c.created_at"
-)
+COLUMNS = "c.id, c.name, c.registration_number, c.industry, c.company_type, c.status, c.created_at"
 PROJECT_COLUMNS = (
     "p.id, p.company_id, p.name, p.client, p.value, p.start_date, p.end_date, p.status"
 )

@@ -103,7 +103,9 @@ async def documents_by_ids(
     """Rows for ``ids`` that lie in ``scope`` (any order; absent ids are simply missing)."""
     params = Params(list(ids))
     where = ["d.id = ANY($1::bigint[])", *_scope(scope, params)]
-    return await db.fetch(f"SELECT {COLUMNS} FROM documents d WHERE {_where(where)}", *params.values)
+    return await db.fetch(
+        f"SELECT {COLUMNS} FROM documents d WHERE {_where(where)}", *params.values
+    )
 
 
 async def list_documents(
@@ -161,9 +163,7 @@ async def count_documents(
 ) -> int:
     params = Params()
     where = [*_scope(scope, params), *_conditions(criteria, params)]
-    rows = await db.fetch(
-        f"SELECT count(*) FROM documents d WHERE {_where(where)}", *params.values
-    )
+    rows = await db.fetch(f"SELECT count(*) FROM documents d WHERE {_where(where)}", *params.values)
     return int(rows[0][0])
 
 

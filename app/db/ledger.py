@@ -148,7 +148,9 @@ async def insert_entry(db: Executor, values: dict[str, Any]) -> asyncpg.Record:
 
 async def lock_entry(db: Executor, entry_id: int) -> asyncpg.Record | None:
     """The entry, row-locked until the transaction ends (so approval cannot race)."""
-    rows = await db.fetch(f"SELECT {COLUMNS} FROM ledger_entries l WHERE l.id = $1 FOR UPDATE", entry_id)
+    rows = await db.fetch(
+        f"SELECT {COLUMNS} FROM ledger_entries l WHERE l.id = $1 FOR UPDATE", entry_id
+    )
     return rows[0] if rows else None
 
 
