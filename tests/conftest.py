@@ -164,7 +164,9 @@ async def naive_api(settings: Settings, world: World) -> AsyncIterator[Api]:
         yield api
 
 
-def make_token(role: str = "admin", companies: str | list[int] = "*", subject: str = "tester") -> str:
+def make_token(
+    role: str = "admin", companies: str | list[int] = "*", subject: str = "tester"
+) -> str:
     return issue_token(JWT_SECRET, subject=subject, role=role, companies=companies)
 
 

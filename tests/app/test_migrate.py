@@ -57,15 +57,13 @@ async def test_two_processes_migrating_at_once_apply_each_file_once(test_db: Tes
     assert [name for _, name in await _recorded(url)] == ALL
 
 
-async def test_changed_applied_file_is_a_clear_error(
-    test_db: TestDatabase, tmp_path: Path
-) -> None:
+async def test_changed_applied_file_is_a_clear_error(test_db: TestDatabase, tmp_path: Path) -> None:
     url = await test_db.create_empty()
     directory = _copy_migrations(tmp_path)
     await apply_migrations(url, directory)
     edited = directory / "0002_indexes.sql"
     edited.write_text(edited.read_text() + "\n-- edited\n")
-    with pytest.raises(MigrationError, match="0002_indexes.sql was changed"):
+    with pytest.raises(MigrationError, match=r"0002_indexes\.sql was changed"):
         await apply_migrations(url, directory)
 
 
@@ -88,5 +86,5 @@ async def test_failing_migration_leaves_no_trace(test_db: TestDatabase, tmp_path
 def test_badly_named_file_is_rejected(tmp_path: Path) -> None:
     directory = _copy_migrations(tmp_path)
     (directory / "3_oops.sql").write_text("SELECT 1;")
-    with pytest.raises(MigrationError, match="3_oops.sql"):
+    with pytest.raises(MigrationError, match=r"3_oops\.sql"):
         load_migrations(directory)
