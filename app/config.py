@@ -72,7 +72,9 @@ class Settings:
             raise ConfigError(f"VANTA_LOADERS must be on or off, got {loaders!r}")
         secret = env.get("VANTA_JWT_SECRET") or ""
         if secret and len(secret.encode()) < 32:
-            raise ConfigError("VANTA_JWT_SECRET must be at least 32 bytes long (HS256 key length, RFC 7518 3.2)")
+            raise ConfigError(
+                "VANTA_JWT_SECRET must be at least 32 bytes long (HS256 key length, RFC 7518 3.2)"
+            )
         pool_min = _int(env, "VANTA_DB_POOL_MIN", 2, minimum=0)
         pool_max = _int(env, "VANTA_DB_POOL_MAX", 10, minimum=1)
         if pool_min > pool_max:

@@ -28,6 +28,7 @@ from app.errors import (
     METHOD_NOT_ALLOWED,
     OPERATION_RESOLUTION_FAILURE,
     PAYLOAD_TOO_LARGE,
+    UNAUTHENTICATED,
     UNSUPPORTED_MEDIA_TYPE,
     ApiError,
 )
@@ -143,10 +144,15 @@ async def _execute(
     body: dict[str, Any] = {}
     if result.errors:
         body["errors"] = format_errors(result.errors, request_id)
-    if not isinstance(result, PreExecutionError):
+    # A request error (parse, validation, variable coercion) never started execution: the
+    # spec wants no "data" key then, and a 4xx status.
+    request_error = isinstance(result, PreExecutionError) or (
+        result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
+    )
+    if not request_error:
         body["data"] = result.data
     headers = {ROUND_TRIPS_HEADER: str(db.round_trips)} if settings.debug else None
-    status = 400 if isinstance(result, PreExecutionError) else 200
+    status = 400 if request_error else 200
     return _respond(body, status, media_type, request_id, headers)
 
 
@@ -179,7 +185,12 @@ def _authenticate(request: web.Request) -> Viewer | None:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise RequestError(401, "Authorization must be 'Bearer <token>'.", "UNAUTHENTICATED")
+        raise RequestError(
+            401,
+            "Authorization must be 'Bearer <token>'.",
+            UNAUTHENTICATED,
+            {"WWW-Authenticate": 'Bearer error="invalid_request"'},
+        )
     return decode_token(request.app[JWT_SECRET], token.strip())
 
 

@@ -8,8 +8,12 @@ from typing import Any
 
 __all__ = ["derive_metadata"]
 
+# "Invoice No: INV-7781" and a bare "INV-7781" both give "INV-7781": the label is the whole
+# word "Invoice", and a number must hold a digit (so "Invoice for services" gives none).
 _INVOICE = re.compile(
-    r"\b(?:INV|Invoice\s*(?:No\.?|Number|#)?)[\s:#-]*([A-Z0-9][A-Z0-9-]{2,30})\b", re.I
+    r"(?:\bInvoice\b\s*(?:No\.?|Number|#)?[\s:#-]*|\b(?=INV))"
+    r"((?=[A-Z-]*[0-9])[A-Z0-9][A-Z0-9-]{2,30})\b",
+    re.I,
 )
 _AMOUNT = re.compile(r"\b(?:KES|KSh|Ksh)\.?\s*([0-9][0-9,]*(?:\.[0-9]{1,2})?)")
 _VENDOR = re.compile(r"^\s*(?:From|Vendor|Supplier)\s*:\s*(.{2,120}?)\s*$", re.I | re.M)

@@ -128,9 +128,7 @@ class LedgerEntryConnection(_ConnectionFields):
 
     @strawberry.field
     def edges(self) -> list[LedgerEntryEdge]:
-        return [
-            LedgerEntryEdge(node=n, cursor=self.cursor_of(i)) for i, n in enumerate(self.nodes)
-        ]
+        return [LedgerEntryEdge(node=n, cursor=self.cursor_of(i)) for i, n in enumerate(self.nodes)]
 
     @strawberry.field
     def page_info(self) -> PageInfo:

@@ -125,13 +125,17 @@ class LedgerEntryInput:
 def check_choice(value: str | None, choices: tuple[str, ...], argument: str) -> str | None:
     """``value`` if it is one of ``choices`` (or None); BAD_USER_INPUT listing them otherwise."""
     if value is not None and value not in choices:
-        raise bad_input(f"{argument} must be one of {', '.join(choices)}; got {value[:40]!r}.", argument)
+        raise bad_input(
+            f"{argument} must be one of {', '.join(choices)}; got {value[:40]!r}.", argument
+        )
     return value
 
 
 def _aware(value: datetime | None, argument: str) -> datetime | None:
     if value is not None and value.tzinfo is None:
-        raise bad_input(f"{argument} needs a time zone offset (e.g. 2025-01-31T00:00:00Z).", argument)
+        raise bad_input(
+            f"{argument} needs a time zone offset (e.g. 2025-01-31T00:00:00Z).", argument
+        )
     return value
 
 
@@ -140,7 +144,9 @@ def document_criteria(value: DocumentFilter | None) -> DocumentCriteria:
         return DocumentCriteria()
     tag = value.tag.strip() if value.tag is not None else None
     return DocumentCriteria(
-        company_id=None if value.company_id is None else parse_id(value.company_id, "filter.companyId"),
+        company_id=None
+        if value.company_id is None
+        else parse_id(value.company_id, "filter.companyId"),
         document_type=check_choice(value.document_type, DOCUMENT_TYPES, "filter.documentType"),
         status=check_choice(value.status, DOCUMENT_STATUSES, "filter.status"),
         processing_status=check_choice(
@@ -170,7 +176,9 @@ def ledger_criteria(value: LedgerFilter | None) -> LedgerCriteria:
         return LedgerCriteria()
     return LedgerCriteria(
         entry_type=check_choice(value.entry_type, ENTRY_TYPES, "filter.entryType"),
-        approval_status=check_choice(value.approval_status, APPROVAL_STATUSES, "filter.approvalStatus"),
+        approval_status=check_choice(
+            value.approval_status, APPROVAL_STATUSES, "filter.approvalStatus"
+        ),
         date_from=value.from_,
         date_to=value.to,
     )

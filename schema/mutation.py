@@ -34,6 +34,7 @@ from schema.validation import (
     check_tags,
     check_text,
     hidden,
+    optional_text,
 )
 
 __all__ = ["Mutation"]
@@ -75,8 +76,15 @@ class Mutation:
                 if input.registration_number is not None
                 else None
             ),
-            "industry": input.industry.strip() if input.industry else None,
-            "contact": {k: v for k, v in (("email", input.email), ("phone", input.phone)) if v},
+            "industry": optional_text(input.industry, "industry", 100),
+            "contact": {
+                key: value
+                for key, value in (
+                    ("email", optional_text(input.email, "email", 254)),
+                    ("phone", optional_text(input.phone, "phone", 32)),
+                )
+                if value
+            },
         }
         try:
             async with ctx.db.transaction() as tx:
@@ -118,7 +126,7 @@ class Mutation:
                     "document_type": document_type,
                     "category": category_for(document_type),
                     "processing_status": "processed",
-                    "mime_type": input.mime_type,
+                    "mime_type": optional_text(input.mime_type, "mimeType", 127),
                     "file_size": len(content),
                     "content_sha256": hashlib.sha256(content).hexdigest(),
                     "uploaded_by": viewer.subject,
@@ -174,7 +182,9 @@ class Mutation:
             return await document_writes.delete_document(tx, document_id)
 
     @strawberry.mutation
-    async def record_ledger_entry(self, info: strawberry.Info, input: LedgerEntryInput) -> LedgerEntry:
+    async def record_ledger_entry(
+        self, info: strawberry.Info, input: LedgerEntryInput
+    ) -> LedgerEntry:
         ctx = info.context
         viewer = ctx.require_viewer()
         company_id = parse_id(input.company_id, "companyId")
@@ -185,10 +195,12 @@ class Mutation:
             "amount": check_amount(input.amount),
             "currency": check_currency(input.currency),
             "transaction_date": input.transaction_date,
-            "category": input.category,
-            "description": input.description,
-            "reference_number": input.reference_number,
-            "project_id": None if input.project_id is None else parse_id(input.project_id, "projectId"),
+            "category": optional_text(input.category, "category", 100),
+            "description": optional_text(input.description, "description", 2000),
+            "reference_number": optional_text(input.reference_number, "referenceNumber", 100),
+            "project_id": None
+            if input.project_id is None
+            else parse_id(input.project_id, "projectId"),
             "document_id": (
                 None if input.document_id is None else parse_id(input.document_id, "documentId")
             ),

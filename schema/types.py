@@ -10,6 +10,7 @@ import asyncpg
 import strawberry
 
 from app.cursors import decode_cursor, encode_cursor
+from app.errors import bad_input
 from loaders.keys import (
     DocumentCountKey,
     DocumentPageKey,
@@ -237,9 +238,7 @@ class Company:
     status: str
     created_at: datetime
     projects: list[Project] = relation("company_projects", "pk", many=True)
-    relationships: list[CompanyRelationship] = relation(
-        "company_relationships", "pk", many=True
-    )
+    relationships: list[CompanyRelationship] = relation("company_relationships", "pk", many=True)
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Company:
@@ -303,6 +302,8 @@ class Company:
         from_: Annotated[date | None, strawberry.argument(name="from")] = None,
         to: date | None = None,
     ) -> FinancialSummary:
+        if from_ is not None and to is not None and from_ > to:
+            raise bad_input("'from' must not be after 'to'.", "from")
         return await info.context.loaders.financial_summary.load(SummaryKey(self.pk, from_, to))
 
 
@@ -335,7 +336,9 @@ def document_connection(
     return DocumentConnection(nodes=nodes, has_next=has_next, cursor_of=cursor_of, count=count)
 
 
-def ledger_connection(nodes: list[LedgerEntry], has_next: bool, count: Any) -> LedgerEntryConnection:
+def ledger_connection(
+    nodes: list[LedgerEntry], has_next: bool, count: Any
+) -> LedgerEntryConnection:
     def cursor_of(i: int) -> str:
         return encode_cursor(LEDGER_CURSOR, nodes[i].transaction_date, nodes[i].pk)
 

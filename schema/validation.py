@@ -15,6 +15,7 @@ __all__ = [
     "check_tags",
     "check_text",
     "hidden",
+    "optional_text",
 ]
 
 MAX_CONTENT_BYTES = 1_000_000
@@ -44,6 +45,13 @@ def check_text(value: str, argument: str, max_length: int) -> str:
     if "\x00" in text:
         raise bad_input(f"{argument} must not contain NUL characters.", argument)
     return text
+
+
+def optional_text(value: str | None, argument: str, max_length: int = 500) -> str | None:
+    """Like check_text for optional fields: None and blank become None."""
+    if value is None or not value.strip():
+        return None
+    return check_text(value, argument, max_length)
 
 
 def check_filename(value: str) -> str:

@@ -44,7 +44,8 @@ async def upsert_metadata(db: Executor, document_id: int, values: dict[str, Any]
     await db.fetch(
         "INSERT INTO document_metadata (document_id, tags, keywords, classification, summary, "
         "invoice_number, vendor_name, total_amount, currency, risk_score, entities, text) "
-        "VALUES ($1, coalesce($2, '{}'), coalesce($3, '{}'), $4, $5, $6, $7, $8, $9, $10, "
+        "VALUES ($1, coalesce($2::text[], '{}'), coalesce($3::text[], '{}'), $4, $5, $6, $7, $8, "
+        "$9, $10, "
         "coalesce($11, '[]'::jsonb), $12) "
         "ON CONFLICT (document_id) DO UPDATE SET tags = EXCLUDED.tags, "
         "keywords = EXCLUDED.keywords, classification = EXCLUDED.classification, "
