@@ -7,6 +7,7 @@ body, parse or validation failure) are 4xx with a GraphQL-shaped body.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -25,6 +26,7 @@ from app.auth import Viewer, decode_token
 from app.db.session import DbSession
 from app.errors import (
     BAD_REQUEST,
+    INTERNAL_SERVER_ERROR,
     METHOD_NOT_ALLOWED,
     OPERATION_RESOLUTION_FAILURE,
     PAYLOAD_TOO_LARGE,
@@ -32,13 +34,15 @@ from app.errors import (
     UNSUPPORTED_MEDIA_TYPE,
     ApiError,
 )
-from app.graphql_errors import format_errors
+from app.graphql_errors import MSG_INTERNAL, format_errors
 from app.keys import DB_POOL, JWT_SECRET, SCHEMA, SETTINGS
 from app.metrics import METRICS
 from loaders.factory import create_loaders
 from schema.context import Context
 
 __all__ = ["REQUEST_ID_HEADER", "ROUND_TRIPS_HEADER", "graphql_handler", "request_id_of"]
+
+log = logging.getLogger("vanta.http")
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
@@ -93,6 +97,17 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
         body = {"errors": [{"message": error.message, "extensions": error.extensions}]}
         headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
         response = _respond(body, 401, media_type, request_id, headers)
+    except Exception:
+        log.exception("unexpected error outside execution (request %s)", request_id)
+        body = {
+            "errors": [
+                {
+                    "message": MSG_INTERNAL,
+                    "extensions": {"code": INTERNAL_SERVER_ERROR, "requestId": request_id},
+                }
+            ]
+        }
+        response = _respond(body, 500, media_type, request_id)
     request.app[METRICS].observe(
         response.status, time.perf_counter() - started, db.round_trips if db else None
     )

@@ -315,3 +315,24 @@ async def test_data_query_is_service_unavailable_when_postgres_unreachable(
     # requests that need no database still work
     response = await unreachable_db_client.post("/graphql", json={"query": "{ __typename }"})
     assert await response.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_unexpected_failure_outside_execution_is_masked(
+    api: Api, admin_token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import app.graphql_http as graphql_http
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(graphql_http, "create_loaders", broken)
+    response = await api.client.post(
+        "/graphql",
+        json={"query": "{ __typename }"},
+        headers={"Authorization": f"Bearer {admin_token}"},
+    )
+    assert response.status == 500
+    body = await response.json()
+    assert body["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert body["errors"][0]["extensions"]["requestId"] == response.headers["X-Request-Id"]
+    assert "secret" not in await response.text()
