@@ -174,6 +174,8 @@ def company_criteria(value: CompanyFilter | None) -> CompanyCriteria:
 def ledger_criteria(value: LedgerFilter | None) -> LedgerCriteria:
     if value is None:
         return LedgerCriteria()
+    if value.from_ is not None and value.to is not None and value.from_ > value.to:
+        raise bad_input("filter.from must not be after filter.to.", "filter.from")
     return LedgerCriteria(
         entry_type=check_choice(value.entry_type, ENTRY_TYPES, "filter.entryType"),
         approval_status=check_choice(
