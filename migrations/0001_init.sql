@@ -19,7 +19,7 @@ CREATE TABLE company_relationships (
     company_a_id      bigint NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
     company_b_id      bigint NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
     relationship_type text NOT NULL,
-    strength          real NOT NULL DEFAULT 0.5 CHECK (strength BETWEEN 0 AND 1),
+    strength          double precision NOT NULL DEFAULT 0.5 CHECK (strength BETWEEN 0 AND 1),
     UNIQUE (company_a_id, company_b_id, relationship_type),
     CHECK (company_a_id <> company_b_id)
 );
@@ -89,7 +89,7 @@ CREATE TABLE document_metadata (
     vendor_name    text,
     total_amount   numeric(15, 2),
     currency       text,
-    risk_score     real,
+    risk_score     double precision CHECK (risk_score BETWEEN 0 AND 1),
     entities       jsonb NOT NULL DEFAULT '[]'::jsonb,
     text           text,
     search_vector  tsvector

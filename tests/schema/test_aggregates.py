@@ -263,16 +263,16 @@ async def test_company_relationships_are_seen_from_both_sides(
         ]
 
     assert seen["a"] == [
-        ("Beta Partner Ltd", "partner", pytest.approx(0.8)),
+        ("Beta Partner Ltd", "partner", 0.8),
         ("Cedar Subsidiary", "parent", 1.0),
     ]
     assert seen["b"] == [
-        ("Acme Test Holdings", "partner", pytest.approx(0.8)),
-        ("Cedar Subsidiary", "supplier", pytest.approx(0.3)),
+        ("Acme Test Holdings", "partner", 0.8),
+        ("Cedar Subsidiary", "supplier", 0.3),
     ]
     assert seen["c"] == [
         ("Acme Test Holdings", "parent", 1.0),
-        ("Beta Partner Ltd", "supplier", pytest.approx(0.3)),
+        ("Beta Partner Ltd", "supplier", 0.3),
     ]
 
 
@@ -323,7 +323,7 @@ async def test_document_lookup_returns_every_field_of_the_row(
 
     document = data["document"]
     risk = document["metadata"].pop("riskScore")
-    assert risk == pytest.approx(0.1)
+    assert risk == 0.1
     assert document == {
         "id": str(doc_id),
         "filename": "a-invoice-000.pdf",

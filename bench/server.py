@@ -1,0 +1,155 @@
+"""One `vanta serve` process under test: spawn, cold start, HTTP probes, RSS, stop."""
+
+from __future__ import annotations
+
+import http.client
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psutil
+
+__all__ = [
+    "Reply",
+    "Server",
+    "ServerError",
+    "check_reply",
+    "cold_start_ms",
+    "free_port",
+    "post_graphql",
+    "running_server",
+    "stop",
+]
+
+VANTA = Path(sys.executable).with_name("vanta")
+START_TIMEOUT_S = 60.0
+POLL_INTERVAL_S = 0.01
+STOP_TIMEOUT_S = 10.0
+_UNREACHABLE = (urllib.error.URLError, ConnectionError, http.client.HTTPException, TimeoutError)
+# The server is local: never route the probes through an HTTP proxy from the environment.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class ServerError(RuntimeError):
+    """The server did not start, died, or answered a probe wrongly; the message says how."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An HTTP answer to a GraphQL POST."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: dict[str, Any]
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    """A running server: its process, spawn time (perf_counter), GraphQL URL and log file."""
+
+    process: subprocess.Popen[bytes]
+    spawned: float
+    url: str
+    log: Path
+
+    def rss_mib(self) -> float:
+        """Resident set size of the server process, in MiB."""
+        return psutil.Process(self.process.pid).memory_info().rss / 2**20
+
+    def log_tail(self, lines: int = 30) -> str:
+        """The last lines the server wrote, for error messages."""
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def post_graphql(url: str, payload: dict[str, Any], token: str, timeout: float = 10.0) -> Reply:
+    """POST ``payload`` as JSON; return the reply whatever its status."""
+    request = urllib.request.Request(
+        url,
+        data=orjson.dumps(payload),
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    try:
+        with _OPENER.open(request, timeout=timeout) as response:
+            status, headers, raw = response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        status, headers, raw = error.code, error.headers, error.read()
+    try:
+        body = orjson.loads(raw) if raw else {}
+    except orjson.JSONDecodeError:
+        body = {"raw": raw[:500].decode(errors="replace")}
+    return Reply(status, dict(headers.items()), body, len(raw))
+
+
+@contextmanager
+def running_server(env: Mapping[str, str], log: Path) -> Iterator[Server]:
+    """Spawn `vanta serve` with ``env`` (VANTA_PORT must be set); always stop it afterwards."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    url = f"http://127.0.0.1:{env['VANTA_PORT']}/graphql"
+    with log.open("wb") as sink:
+        spawned = time.perf_counter()
+        process = subprocess.Popen(
+            [str(VANTA), "serve"], env=dict(env), stdout=sink, stderr=subprocess.STDOUT
+        )
+        try:
+            yield Server(process, spawned, url, log)
+        finally:
+            stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, wait, then SIGKILL if the process outlives the timeout."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def cold_start_ms(server: Server, payload: dict[str, Any], token: str) -> float:
+    """Milliseconds from spawning the server to its first good answer to ``payload``."""
+    deadline = server.spawned + START_TIMEOUT_S
+    while time.perf_counter() < deadline:
+        if server.process.poll() is not None:
+            raise ServerError(
+                f"server exited with {server.process.returncode}:\n{server.log_tail()}"
+            )
+        try:
+            reply = post_graphql(server.url, payload, token, timeout=2.0)
+        except _UNREACHABLE:
+            time.sleep(POLL_INTERVAL_S)
+            continue
+        elapsed = (time.perf_counter() - server.spawned) * 1000
+        check_reply(reply, "cold-start probe")
+        return elapsed
+    raise ServerError(f"no answer within {START_TIMEOUT_S:.0f} s:\n{server.log_tail()}")
+
+
+def check_reply(reply: Reply, what: str) -> None:
+    """Raise ServerError unless ``reply`` is a 200 with data, no errors and no null root."""
+    data = reply.body.get("data")
+    ok = reply.status == 200 and "errors" not in reply.body and isinstance(data, dict)
+    if not ok or any(value is None for value in data.values()):
+        raise ServerError(f"{what}: HTTP {reply.status}: {orjson.dumps(reply.body)[:500]!r}")
