@@ -8,11 +8,12 @@ arguments are grouped by those arguments, one query per distinct group.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
+import asyncpg
 import strawberry
 
 from app.db import companies as company_sql
@@ -41,6 +42,7 @@ __all__ = ["Page"]
 
 T = TypeVar("T")
 K = TypeVar("K")
+V = TypeVar("V")
 Scope = Sequence[int] | None
 
 
@@ -124,116 +126,117 @@ async def company_relationships(
     return [grouped.get(cid, []) for cid in company_ids]
 
 
+def _empty_page(key: object) -> Page:  # type: ignore[type-arg]
+    return Page([], False)
+
+
+def _zero(key: object) -> int:
+    return 0
+
+
+class _HasCompany(Protocol):
+    @property
+    def company_id(self) -> int: ...
+
+
+KC = TypeVar("KC", bound=_HasCompany)
+
+
+async def _per_company(
+    scope: Scope,
+    keys: Sequence[KC],
+    group_of: Callable[[KC], Hashable],
+    fetch: Callable[[list[int], KC], Awaitable[dict[int, V]]],
+    missing: Callable[[KC], V],
+) -> list[V]:
+    """One ``fetch`` per group of keys sharing arguments, for all their visible companies."""
+    results: dict[KC, V] = {}
+    for group in _grouped(keys, group_of).values():
+        company_ids = [k.company_id for k in group if _visible(scope, k.company_id)]
+        found = await fetch(company_ids, group[0]) if company_ids else {}
+        for key in group:
+            results[key] = found[key.company_id] if key.company_id in found else missing(key)
+    return [results[k] for k in keys]
+
+
 async def company_documents(
     db: DbSession, scope: Scope, keys: Sequence[DocumentPageKey]
 ) -> list[Page[Document]]:
-    results: dict[DocumentPageKey, Page[Document]] = {}
-    for group in _grouped(keys, lambda k: (k.criteria, k.first, k.after, k.ascending)).values():
-        sample = group[0]
-        company_ids = [k.company_id for k in group if _visible(scope, k.company_id)]
-        pages = (
-            await document_sql.list_documents_for_companies(
-                db,
-                company_ids,
-                sample.criteria,
-                first=sample.first,
-                after=sample.after,
-                ascending=sample.ascending,
-            )
-            if company_ids
-            else {}
+    async def fetch(company_ids: list[int], key: DocumentPageKey) -> dict[int, Page[Document]]:
+        pages = await document_sql.list_documents_for_companies(
+            db, company_ids, key.criteria, first=key.first, after=key.after, ascending=key.ascending
         )
-        for key in group:
-            page = pages.get(key.company_id)
-            results[key] = (
-                Page([Document.from_row(r) for r in page.rows], page.has_next)
-                if page is not None
-                else Page([], False)
-            )
-    return [results[k] for k in keys]
+        return {
+            cid: Page([Document.from_row(r) for r in page.rows], page.has_next)
+            for cid, page in pages.items()
+        }
+
+    return await _per_company(
+        scope, keys, lambda k: (k.criteria, k.first, k.after, k.ascending), fetch, _empty_page
+    )
 
 
 async def company_document_counts(
     db: DbSession, scope: Scope, keys: Sequence[DocumentCountKey]
 ) -> list[int]:
-    results: dict[DocumentCountKey, int] = {}
-    for criteria, group in _grouped(keys, lambda k: k.criteria).items():
-        company_ids = [k.company_id for k in group if _visible(scope, k.company_id)]
-        counts = (
-            await document_sql.count_documents_for_companies(db, company_ids, criteria)  # type: ignore[arg-type]
-            if company_ids
-            else {}
-        )
-        for key in group:
-            results[key] = counts.get(key.company_id, 0)
-    return [results[k] for k in keys]
+    async def fetch(company_ids: list[int], key: DocumentCountKey) -> dict[int, int]:
+        return await document_sql.count_documents_for_companies(db, company_ids, key.criteria)
+
+    return await _per_company(scope, keys, lambda k: k.criteria, fetch, _zero)
 
 
 async def company_ledger(
     db: DbSession, scope: Scope, keys: Sequence[LedgerPageKey]
 ) -> list[Page[LedgerEntry]]:
-    results: dict[LedgerPageKey, Page[LedgerEntry]] = {}
-    for group in _grouped(keys, lambda k: (k.criteria, k.first, k.after)).values():
-        sample = group[0]
-        company_ids = [k.company_id for k in group if _visible(scope, k.company_id)]
-        pages = (
-            await ledger_sql.list_entries_for_companies(
-                db, company_ids, sample.criteria, first=sample.first, after=sample.after
-            )
-            if company_ids
-            else {}
+    async def fetch(company_ids: list[int], key: LedgerPageKey) -> dict[int, Page[LedgerEntry]]:
+        pages = await ledger_sql.list_entries_for_companies(
+            db, company_ids, key.criteria, first=key.first, after=key.after
         )
-        for key in group:
-            page = pages.get(key.company_id)
-            results[key] = (
-                Page([LedgerEntry.from_row(r) for r in page.rows], page.has_next)
-                if page is not None
-                else Page([], False)
-            )
-    return [results[k] for k in keys]
+        return {
+            cid: Page([LedgerEntry.from_row(r) for r in page.rows], page.has_next)
+            for cid, page in pages.items()
+        }
+
+    return await _per_company(
+        scope, keys, lambda k: (k.criteria, k.first, k.after), fetch, _empty_page
+    )
 
 
 async def company_ledger_counts(
     db: DbSession, scope: Scope, keys: Sequence[LedgerCountKey]
 ) -> list[int]:
-    results: dict[LedgerCountKey, int] = {}
-    for criteria, group in _grouped(keys, lambda k: k.criteria).items():
-        company_ids = [k.company_id for k in group if _visible(scope, k.company_id)]
-        counts = (
-            await ledger_sql.count_entries_for_companies(db, company_ids, criteria)  # type: ignore[arg-type]
-            if company_ids
-            else {}
-        )
-        for key in group:
-            results[key] = counts.get(key.company_id, 0)
-    return [results[k] for k in keys]
+    async def fetch(company_ids: list[int], key: LedgerCountKey) -> dict[int, int]:
+        return await ledger_sql.count_entries_for_companies(db, company_ids, key.criteria)
+
+    return await _per_company(scope, keys, lambda k: k.criteria, fetch, _zero)
+
+
+def _summary(key: SummaryKey, row: asyncpg.Record | None = None) -> FinancialSummary:
+    zero = Decimal("0.00")
+    income = row["income"] if row else zero
+    expenses = row["expenses"] if row else zero
+    withdrawals = row["withdrawals"] if row else zero
+    return FinancialSummary(
+        company_id=strawberry.ID(str(key.company_id)),
+        from_=key.date_from,
+        to=key.date_to,
+        currency="KES",
+        income=income,
+        expenses=expenses,
+        withdrawals=withdrawals,
+        net=income - expenses - withdrawals,
+        entry_count=int(row["entry_count"]) if row else 0,
+    )
 
 
 async def financial_summaries(
     db: DbSession, scope: Scope, keys: Sequence[SummaryKey]
 ) -> list[FinancialSummary]:
-    results: dict[SummaryKey, FinancialSummary] = {}
-    for (date_from, date_to), group in _grouped(keys, lambda k: (k.date_from, k.date_to)).items():
-        company_ids = [k.company_id for k in group if _visible(scope, k.company_id)]
-        rows = (
-            await ledger_sql.financial_summaries(db, company_ids, date_from, date_to)  # type: ignore[has-type]
-            if company_ids
-            else {}
-        )
-        for key in group:
-            row = rows.get(key.company_id)
-            income = row["income"] if row else Decimal("0.00")
-            expenses = row["expenses"] if row else Decimal("0.00")
-            withdrawals = row["withdrawals"] if row else Decimal("0.00")
-            results[key] = FinancialSummary(
-                company_id=strawberry.ID(str(key.company_id)),
-                from_=key.date_from,
-                to=key.date_to,
-                currency="KES",
-                income=income,
-                expenses=expenses,
-                withdrawals=withdrawals,
-                net=income - expenses - withdrawals,
-                entry_count=int(row["entry_count"]) if row else 0,
-            )
-    return [results[k] for k in keys]
+    async def fetch(company_ids: list[int], key: SummaryKey) -> dict[int, FinancialSummary]:
+        rows = await ledger_sql.financial_summaries(db, company_ids, key.date_from, key.date_to)
+        return {
+            cid: _summary(SummaryKey(cid, key.date_from, key.date_to), row)
+            for cid, row in rows.items()
+        }
+
+    return await _per_company(scope, keys, lambda k: (k.date_from, k.date_to), fetch, _summary)

@@ -14,10 +14,9 @@ from app.errors import bad_input, not_found
 from app.monitoring import snapshot
 from loaders.keys import LedgerCountKey, LedgerPageKey, SummaryKey
 from schema.connections import (
-    CompanyConnection,
-    DocumentConnection,
-    LedgerEntryConnection,
+    Connection,
     check_first,
+    empty_connection,
 )
 from schema.ids import parse_id
 from schema.inputs import (
@@ -40,8 +39,8 @@ from schema.types import (
     Document,
     DocumentStatistics,
     FinancialSummary,
+    LedgerEntry,
     document_connection,
-    empty_document_connection,
     ledger_connection,
 )
 
@@ -49,10 +48,6 @@ __all__ = ["Query"]
 
 COMPANY_CURSOR = "co"  # companies by (name, id) ascending
 MAX_SEARCH_LENGTH = 256
-
-
-async def _zero() -> int:
-    return 0
 
 
 @strawberry.type
@@ -69,7 +64,7 @@ class Query:
         first: int | None = 20,
         after: str | None = None,
         filter: CompanyFilter | None = None,
-    ) -> CompanyConnection:
+    ) -> Connection[Company]:
         ctx = info.context
         viewer = ctx.require_viewer()
         first = check_first(first, ctx.settings.max_page_size, 20)
@@ -88,9 +83,7 @@ class Query:
         async def count() -> int:
             return await company_sql.count_companies(ctx.db, viewer.scope, criteria)
 
-        return CompanyConnection(
-            nodes=nodes, has_next=page.has_next, cursor_of=cursor_of, count=count
-        )
+        return Connection(nodes=nodes, has_next=page.has_next, cursor_of=cursor_of, count=count)
 
     @strawberry.field
     async def document(self, info: strawberry.Info, id: strawberry.ID) -> Document | None:
@@ -105,7 +98,7 @@ class Query:
         after: str | None = None,
         filter: DocumentFilter | None = None,
         order_by: DocumentOrder | None = DocumentOrder.UPLOADED_AT_DESC,
-    ) -> DocumentConnection:
+    ) -> Connection[Document]:
         ctx = info.context
         viewer = ctx.require_viewer()
         first = check_first(first, ctx.settings.max_page_size, 20)
@@ -114,7 +107,7 @@ class Query:
         kind = DOCUMENT_ASC_CURSOR if ascending else DOCUMENT_CURSOR
         after_key = decode_cursor(after, kind, (datetime, int)) if after else None
         if criteria.company_id is not None and not viewer.can_see(criteria.company_id):
-            return empty_document_connection()
+            return empty_connection()
         page = await document_sql.list_documents(
             ctx.db, viewer.scope, criteria, first=first, after=after_key, ascending=ascending
         )
@@ -133,7 +126,7 @@ class Query:
         first: int | None = 20,
         after: str | None = None,
         filter: DocumentFilter | None = None,
-    ) -> DocumentConnection:
+    ) -> Connection[Document]:
         ctx = info.context
         viewer = ctx.require_viewer()
         first = check_first(first, ctx.settings.max_page_size, 20)
@@ -145,7 +138,7 @@ class Query:
         criteria = document_criteria(filter)
         after_key = decode_cursor(after, SEARCH_CURSOR, (float, int)) if after else None
         if criteria.company_id is not None and not viewer.can_see(criteria.company_id):
-            return empty_document_connection()
+            return empty_connection()
         page = await document_sql.search_documents(
             ctx.db, viewer.scope, text, criteria, first=first, after=after_key
         )
@@ -165,7 +158,7 @@ class Query:
         first: int | None = 50,
         after: str | None = None,
         filter: LedgerFilter | None = None,
-    ) -> LedgerEntryConnection:
+    ) -> Connection[LedgerEntry]:
         ctx = info.context
         viewer = ctx.require_viewer()
         company = parse_id(company_id, "companyId")
@@ -173,7 +166,7 @@ class Query:
         criteria = ledger_criteria(filter)
         after_key = decode_cursor(after, LEDGER_CURSOR, (date, int)) if after else None
         if not viewer.can_see(company):
-            return ledger_connection([], False, _zero)
+            return empty_connection()
         page = await ctx.loaders.company_ledger.load(
             LedgerPageKey(company, criteria, first, after_key)
         )

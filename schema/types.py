@@ -18,7 +18,7 @@ from loaders.keys import (
     LedgerPageKey,
     SummaryKey,
 )
-from schema.connections import DocumentConnection, LedgerEntryConnection, check_first
+from schema.connections import Connection, check_first, empty_connection
 from schema.inputs import (
     CompanyType,
     DocumentFilter,
@@ -260,13 +260,13 @@ class Company:
         first: int | None = 20,
         after: str | None = None,
         filter: DocumentFilter | None = None,
-    ) -> DocumentConnection:
+    ) -> Connection[Document]:
         """This company's newest documents; batched with every other company in the request."""
         ctx = info.context
         criteria = document_criteria(filter)
         first = check_first(first, ctx.settings.max_page_size, 20)
         if criteria.company_id not in (None, self.pk):
-            return empty_document_connection()
+            return empty_connection()
         after_key = decode_cursor(after, DOCUMENT_CURSOR, (datetime, int)) if after else None
         key = DocumentPageKey(self.pk, criteria, first, after_key, ascending=False)
         page = await ctx.loaders.company_documents.load(key)
@@ -282,7 +282,7 @@ class Company:
         first: int | None = 50,
         after: str | None = None,
         filter: LedgerFilter | None = None,
-    ) -> LedgerEntryConnection:
+    ) -> Connection[LedgerEntry]:
         ctx = info.context
         criteria = ledger_criteria(filter)
         first = check_first(first, ctx.settings.max_page_size, 50)
@@ -307,14 +307,6 @@ class Company:
         return await info.context.loaders.financial_summary.load(SummaryKey(self.pk, from_, to))
 
 
-async def _zero() -> int:
-    return 0
-
-
-def empty_document_connection() -> DocumentConnection:
-    return DocumentConnection(nodes=[], has_next=False, cursor_of=str, count=_zero)
-
-
 def document_connection(
     nodes: list[Document],
     has_next: bool,
@@ -322,7 +314,7 @@ def document_connection(
     *,
     kind: str = DOCUMENT_CURSOR,
     ranks: list[float] | None = None,
-) -> DocumentConnection:
+) -> Connection[Document]:
     """A connection over ``nodes``; with ``ranks`` the cursors are search-rank cursors."""
     if ranks is None:
 
@@ -333,13 +325,13 @@ def document_connection(
         def cursor_of(i: int) -> str:
             return encode_cursor(SEARCH_CURSOR, ranks[i], nodes[i].pk)
 
-    return DocumentConnection(nodes=nodes, has_next=has_next, cursor_of=cursor_of, count=count)
+    return Connection(nodes=nodes, has_next=has_next, cursor_of=cursor_of, count=count)
 
 
 def ledger_connection(
     nodes: list[LedgerEntry], has_next: bool, count: Any
-) -> LedgerEntryConnection:
+) -> Connection[LedgerEntry]:
     def cursor_of(i: int) -> str:
         return encode_cursor(LEDGER_CURSOR, nodes[i].transaction_date, nodes[i].pk)
 
-    return LedgerEntryConnection(nodes=nodes, has_next=has_next, cursor_of=cursor_of, count=count)
+    return Connection(nodes=nodes, has_next=has_next, cursor_of=cursor_of, count=count)
