@@ -11,30 +11,22 @@ import logging
 import re
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from aiohttp import web
-from strawberry.exceptions import MissingQueryError
 from strawberry.http.ides import get_graphql_ide_html
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
-from strawberry.types.execution import PreExecutionError
-from strawberry.types.graphql import OperationType
 
 from app.auth import Viewer, decode_token
 from app.db.session import DbSession
 from app.errors import (
-    BAD_REQUEST,
     INTERNAL_SERVER_ERROR,
-    METHOD_NOT_ALLOWED,
-    OPERATION_RESOLUTION_FAILURE,
-    PAYLOAD_TOO_LARGE,
     UNAUTHENTICATED,
-    UNSUPPORTED_MEDIA_TYPE,
     ApiError,
 )
-from app.graphql_errors import MSG_INTERNAL, format_errors
+from app.execution import execute_operation
+from app.graphql_errors import MSG_INTERNAL
+from app.graphql_request import GraphQLRequest, RequestError, parse_request
 from app.keys import DB_POOL, JWT_SECRET, SCHEMA, SETTINGS
 from app.metrics import METRICS
 from loaders.factory import create_loaders
@@ -49,27 +41,6 @@ JSON = "application/json"
 ROUND_TRIPS_HEADER = "X-DB-Round-Trips"
 REQUEST_ID_HEADER = "X-Request-Id"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_QUERY_AND_MUTATION = frozenset({OperationType.QUERY, OperationType.MUTATION})
-_QUERY_ONLY = frozenset({OperationType.QUERY})
-
-
-@dataclass(frozen=True, slots=True)
-class GraphQLRequest:
-    query: str | None
-    variables: dict[str, Any] | None
-    operation_name: str | None
-    extensions: dict[str, Any] | None
-
-
-class RequestError(Exception):
-    """A request that cannot be executed at all; becomes a 4xx GraphQL-shaped response."""
-
-    def __init__(self, status: int, message: str, code: str, headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.code = code
-        self.headers = headers or {}
 
 
 def request_id_of(request: web.Request) -> str:
@@ -87,7 +58,7 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
         if request.method == "GET" and _wants_ide(request):
             return web.Response(text=get_graphql_ide_html("graphiql"), content_type="text/html")
         viewer = _authenticate(request)
-        graphql_request = await _parse_request(request)
+        graphql_request = await parse_request(request)
         db = DbSession(request.app[DB_POOL])
         response = await _execute(request, db, graphql_request, viewer, request_id, media_type)
     except RequestError as error:
@@ -133,42 +104,11 @@ async def _execute(
         viewer=viewer,
         request_id=request_id,
     )
-    allowed = _QUERY_ONLY if request.method == "GET" else _QUERY_AND_MUTATION
-    try:
-        result = await app[SCHEMA].execute(
-            graphql_request.query,
-            variable_values=graphql_request.variables,
-            context_value=context,
-            operation_name=graphql_request.operation_name,
-            allowed_operation_types=allowed,
-        )
-    except MissingQueryError:
-        raise RequestError(400, "No GraphQL query found in the request.", BAD_REQUEST) from None
-    except InvalidOperationTypeError:
-        raise RequestError(
-            405,
-            "Mutations are only allowed over POST.",
-            METHOD_NOT_ALLOWED,
-            {"Allow": "POST"},
-        ) from None
-    except CannotGetOperationTypeError as error:
-        raise RequestError(
-            400, error.as_http_error_reason(), OPERATION_RESOLUTION_FAILURE
-        ) from None
-
-    body: dict[str, Any] = {}
-    if result.errors:
-        body["errors"] = format_errors(result.errors, request_id)
-    # A request error (parse, validation, variable coercion) never started execution: the
-    # spec wants no "data" key then, and a 4xx status.
-    request_error = isinstance(result, PreExecutionError) or (
-        result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
+    outcome = await execute_operation(
+        app[SCHEMA], graphql_request, context, allow_mutations=request.method == "POST"
     )
-    if not request_error:
-        body["data"] = result.data
     headers = {ROUND_TRIPS_HEADER: str(db.round_trips)} if settings.debug else None
-    status = 400 if request_error else 200
-    return _respond(body, status, media_type, request_id, headers)
+    return _respond(outcome.body, outcome.status, media_type, request_id, headers)
 
 
 def _respond(
@@ -207,63 +147,3 @@ def _authenticate(request: web.Request) -> Viewer | None:
             {"WWW-Authenticate": 'Bearer error="invalid_request"'},
         )
     return decode_token(request.app[JWT_SECRET], token.strip())
-
-
-async def _parse_request(request: web.Request) -> GraphQLRequest:
-    if request.method == "GET":
-        params = request.query
-        return _graphql_request(
-            {
-                "query": params.get("query"),
-                "variables": _json_param(params.get("variables"), "variables"),
-                "operationName": params.get("operationName"),
-                "extensions": _json_param(params.get("extensions"), "extensions"),
-            }
-        )
-    if request.method != "POST":
-        raise RequestError(
-            405, "GraphQL accepts GET and POST only.", METHOD_NOT_ALLOWED, {"Allow": "GET, POST"}
-        )
-    try:
-        raw = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise RequestError(413, "Request body is too large.", PAYLOAD_TOO_LARGE) from None
-    content_type = request.content_type
-    if content_type == "application/graphql":
-        return GraphQLRequest(raw.decode("utf-8", "replace"), None, None, None)
-    if content_type != "application/json":
-        raise RequestError(415, "Send the request as application/json.", UNSUPPORTED_MEDIA_TYPE)
-    try:
-        payload = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise RequestError(400, "The request body is not valid JSON.", BAD_REQUEST) from None
-    if isinstance(payload, list):
-        raise RequestError(400, "Batched operations are not supported.", BAD_REQUEST)
-    if not isinstance(payload, dict):
-        raise RequestError(400, "The request body must be a JSON object.", BAD_REQUEST)
-    return _graphql_request(payload)
-
-
-def _json_param(raw: str | None, name: str) -> Any:
-    if raw is None or raw == "":
-        return None
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise RequestError(400, f"The '{name}' parameter is not valid JSON.", BAD_REQUEST) from None
-
-
-def _graphql_request(payload: dict[str, Any]) -> GraphQLRequest:
-    query = payload.get("query")
-    variables = payload.get("variables")
-    operation_name = payload.get("operationName")
-    extensions = payload.get("extensions")
-    if query is not None and not isinstance(query, str):
-        raise RequestError(400, "'query' must be a string.", BAD_REQUEST)
-    if variables is not None and not isinstance(variables, dict):
-        raise RequestError(400, "'variables' must be an object.", BAD_REQUEST)
-    if operation_name is not None and not isinstance(operation_name, str):
-        raise RequestError(400, "'operationName' must be a string.", BAD_REQUEST)
-    if extensions is not None and not isinstance(extensions, dict):
-        raise RequestError(400, "'extensions' must be an object.", BAD_REQUEST)
-    return GraphQLRequest(query, variables, operation_name, extensions)

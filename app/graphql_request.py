@@ -1,0 +1,93 @@
+"""Read a GraphQL request out of HTTP: GET parameters, a JSON body or application/graphql."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from app.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE
+
+__all__ = ["GraphQLRequest", "RequestError", "parse_request"]
+
+
+@dataclass(frozen=True, slots=True)
+class GraphQLRequest:
+    query: str | None
+    variables: dict[str, Any] | None
+    operation_name: str | None
+    extensions: dict[str, Any] | None
+
+
+class RequestError(Exception):
+    """A request that cannot be executed at all; becomes a 4xx GraphQL-shaped response."""
+
+    def __init__(self, status: int, message: str, code: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.headers = headers or {}
+
+
+async def parse_request(request: web.Request) -> GraphQLRequest:
+    """The operation the client sent; RequestError (4xx) when the HTTP request is unusable."""
+    if request.method == "GET":
+        params = request.query
+        return _graphql_request(
+            {
+                "query": params.get("query"),
+                "variables": _json_param(params.get("variables"), "variables"),
+                "operationName": params.get("operationName"),
+                "extensions": _json_param(params.get("extensions"), "extensions"),
+            }
+        )
+    if request.method != "POST":
+        raise RequestError(
+            405, "GraphQL accepts GET and POST only.", METHOD_NOT_ALLOWED, {"Allow": "GET, POST"}
+        )
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise RequestError(413, "Request body is too large.", PAYLOAD_TOO_LARGE) from None
+    content_type = request.content_type
+    if content_type == "application/graphql":
+        return GraphQLRequest(raw.decode("utf-8", "replace"), None, None, None)
+    if content_type != "application/json":
+        raise RequestError(415, "Send the request as application/json.", UNSUPPORTED_MEDIA_TYPE)
+    try:
+        payload = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise RequestError(400, "The request body is not valid JSON.", BAD_REQUEST) from None
+    if isinstance(payload, list):
+        raise RequestError(400, "Batched operations are not supported.", BAD_REQUEST)
+    if not isinstance(payload, dict):
+        raise RequestError(400, "The request body must be a JSON object.", BAD_REQUEST)
+    return _graphql_request(payload)
+
+
+def _json_param(raw: str | None, name: str) -> Any:
+    if raw is None or raw == "":
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise RequestError(400, f"The '{name}' parameter is not valid JSON.", BAD_REQUEST) from None
+
+
+def _graphql_request(payload: dict[str, Any]) -> GraphQLRequest:
+    query = payload.get("query")
+    variables = payload.get("variables")
+    operation_name = payload.get("operationName")
+    extensions = payload.get("extensions")
+    if query is not None and not isinstance(query, str):
+        raise RequestError(400, "'query' must be a string.", BAD_REQUEST)
+    if variables is not None and not isinstance(variables, dict):
+        raise RequestError(400, "'variables' must be an object.", BAD_REQUEST)
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise RequestError(400, "'operationName' must be a string.", BAD_REQUEST)
+    if extensions is not None and not isinstance(extensions, dict):
+        raise RequestError(400, "'extensions' must be an object.", BAD_REQUEST)
+    return GraphQLRequest(query, variables, operation_name, extensions)
