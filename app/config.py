@@ -39,6 +39,16 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be one of 1/0/true/false/on/off, got {raw!r}")
 
 
+def _existing_file(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name)
+    if not raw:
+        return None
+    path = Path(raw)
+    if not path.is_file():
+        raise ConfigError(f"{name} names {raw!r}, which is not a readable file")
+    return path
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the server reads from its environment, validated."""
@@ -59,6 +69,12 @@ class Settings:
     db_pool_max: int = 10
     # None: seed the demo dataset into an empty embedded database only.
     seed_demo: bool | None = None
+    cache_enabled: bool = True
+    cache_ttl_seconds: int = 60
+    cache_max_bytes: int = 64 * 1024 * 1024  # in-process backend only
+    apq_ttl_seconds: int = 24 * 3600
+    apq_max_bytes: int = 16 * 1024 * 1024  # in-process backend only
+    trusted_documents: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -94,4 +110,10 @@ class Settings:
             db_pool_min=pool_min,
             db_pool_max=pool_max,
             seed_demo=_flag(env, "VANTA_SEED_DEMO", False) if env.get("VANTA_SEED_DEMO") else None,
+            cache_enabled=_flag(env, "VANTA_CACHE", True),
+            cache_ttl_seconds=_int(env, "VANTA_CACHE_TTL", 60, minimum=0),
+            cache_max_bytes=_int(env, "VANTA_CACHE_MAX_BYTES", 64 * 1024 * 1024, minimum=0),
+            apq_ttl_seconds=_int(env, "VANTA_APQ_TTL", 24 * 3600, minimum=1),
+            apq_max_bytes=_int(env, "VANTA_APQ_MAX_BYTES", 16 * 1024 * 1024, minimum=1),
+            trusted_documents=_existing_file(env, "VANTA_TRUSTED_DOCUMENTS"),
         )

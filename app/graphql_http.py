@@ -18,19 +18,16 @@ from aiohttp import web
 from strawberry.http.ides import get_graphql_ide_html
 
 from app.auth import Viewer, decode_token
-from app.db.session import DbSession
 from app.errors import (
     INTERNAL_SERVER_ERROR,
     UNAUTHENTICATED,
     ApiError,
 )
-from app.execution import execute_operation
 from app.graphql_errors import MSG_INTERNAL
 from app.graphql_request import GraphQLRequest, RequestError, parse_request
-from app.keys import DB_POOL, JWT_SECRET, SCHEMA, SETTINGS
+from app.keys import JWT_SECRET, PERSISTED_QUERIES, SETTINGS, TRUSTED_DOCUMENTS
 from app.metrics import METRICS
-from loaders.factory import create_loaders
-from schema.context import Context
+from app.serving import serve
 
 __all__ = ["REQUEST_ID_HEADER", "ROUND_TRIPS_HEADER", "graphql_handler", "request_id_of"]
 
@@ -53,14 +50,23 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
     started = time.perf_counter()
     request_id = request_id_of(request)
     media_type = _response_media_type(request)
-    db: DbSession | None = None
+    round_trips: int | None = None
     try:
         if request.method == "GET" and _wants_ide(request):
             return web.Response(text=get_graphql_ide_html("graphiql"), content_type="text/html")
         viewer = _authenticate(request)
-        graphql_request = await parse_request(request)
-        db = DbSession(request.app[DB_POOL])
-        response = await _execute(request, db, graphql_request, viewer, request_id, media_type)
+        graphql_request, register_as = await _resolve_persisted(
+            request.app, await parse_request(request)
+        )
+        served = await serve(request, graphql_request, viewer, request_id)
+        if register_as is not None and served.status != 400:
+            assert graphql_request.query is not None
+            await request.app[PERSISTED_QUERIES].register(register_as, graphql_request.query)
+        round_trips = served.round_trips
+        headers = {"X-Cache": served.cache.value, "Cache-Control": served.cache_control}
+        if request.app[SETTINGS].debug:
+            headers[ROUND_TRIPS_HEADER] = str(served.round_trips)
+        response = _respond_bytes(served.body, served.status, media_type, request_id, headers)
     except RequestError as error:
         body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
         response = _respond(body, error.status, media_type, request_id, error.headers)
@@ -79,36 +85,18 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
             ]
         }
         response = _respond(body, 500, media_type, request_id)
-    request.app[METRICS].observe(
-        response.status, time.perf_counter() - started, db.round_trips if db else None
-    )
+    request.app[METRICS].observe(response.status, time.perf_counter() - started, round_trips)
     return response
 
 
-async def _execute(
-    request: web.Request,
-    db: DbSession,
-    graphql_request: GraphQLRequest,
-    viewer: Viewer | None,
-    request_id: str,
-    media_type: str,
-) -> web.StreamResponse:
-    app = request.app
-    settings = app[SETTINGS]
-    context = Context(
-        request=request,
-        settings=settings,
-        db=db,
-        pool=app[DB_POOL],
-        loaders=create_loaders(db, viewer, batching=settings.loaders_enabled),
-        viewer=viewer,
-        request_id=request_id,
-    )
-    outcome = await execute_operation(
-        app[SCHEMA], graphql_request, context, allow_mutations=request.method == "POST"
-    )
-    headers = {ROUND_TRIPS_HEADER: str(db.round_trips)} if settings.debug else None
-    return _respond(outcome.body, outcome.status, media_type, request_id, headers)
+async def _resolve_persisted(
+    app: web.Application, graphql_request: GraphQLRequest
+) -> tuple[GraphQLRequest, str | None]:
+    """The query text behind a persisted-query hash, and the hash to register, if any."""
+    trusted = app.get(TRUSTED_DOCUMENTS)
+    if trusted is not None:
+        return trusted.resolve(graphql_request), None
+    return await app[PERSISTED_QUERIES].resolve(graphql_request)
 
 
 def _respond(
@@ -118,7 +106,17 @@ def _respond(
     request_id: str,
     headers: dict[str, str] | None = None,
 ) -> web.Response:
-    response = web.Response(body=orjson.dumps(body), status=status, content_type=media_type)
+    return _respond_bytes(orjson.dumps(body), status, media_type, request_id, headers)
+
+
+def _respond_bytes(
+    body: bytes,
+    status: int,
+    media_type: str,
+    request_id: str,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    response = web.Response(body=body, status=status, content_type=media_type)
     response.headers[REQUEST_ID_HEADER] = request_id
     if headers:
         response.headers.update(headers)

@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 import asyncpg
+import redis.asyncio as redis
 from aiohttp import web
 
+from app.cache.response_cache import ResponseCache
 from app.config import Settings
+from app.persisted.apq import PersistedQueries
+from app.persisted.trusted import TrustedDocuments
 from schema.build import VantaSchema
 
-__all__ = ["DB_POOL", "JWT_SECRET", "SCHEMA", "SETTINGS"]
+__all__ = [
+    "DB_POOL",
+    "JWT_SECRET",
+    "PERSISTED_QUERIES",
+    "REDIS",
+    "RESPONSE_CACHE",
+    "SCHEMA",
+    "SETTINGS",
+    "TRUSTED_DOCUMENTS",
+]
 
 SETTINGS = web.AppKey("settings", Settings)
 SCHEMA = web.AppKey("schema", VantaSchema)
 JWT_SECRET = web.AppKey("jwt_secret", str)
 DB_POOL = web.AppKey("db_pool", asyncpg.Pool)
+REDIS = web.AppKey("redis", redis.Redis)
+RESPONSE_CACHE = web.AppKey("response_cache", ResponseCache)
+PERSISTED_QUERIES = web.AppKey("persisted_queries", PersistedQueries)
+# Absent unless VANTA_TRUSTED_DOCUMENTS names a manifest.
+TRUSTED_DOCUMENTS = web.AppKey("trusted_documents", TrustedDocuments)

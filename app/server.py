@@ -7,12 +7,15 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from app.auth import jwt_secret_for
+from app.cache.setup import cache_ctx
 from app.config import Settings
 from app.db.pool import create_pool
 from app.graphql_http import graphql_handler
 from app.health import healthz, readyz
-from app.keys import DB_POOL, JWT_SECRET, SCHEMA, SETTINGS
+from app.keys import DB_POOL, JWT_SECRET, SCHEMA, SETTINGS, TRUSTED_DOCUMENTS
 from app.metrics import METRICS, Metrics, metrics_handler
+from app.persisted.trusted import TrustedDocuments
+from app.redis_client import redis_client_ctx
 from schema.build import build_schema
 
 __all__ = ["create_app"]
@@ -35,7 +38,9 @@ def create_app(settings: Settings) -> web.Application:
     app[SCHEMA] = build_schema()
     app[JWT_SECRET] = jwt_secret_for(settings)
     app[METRICS] = Metrics(app, DB_POOL)
-    app.cleanup_ctx.append(_db_pool)
+    if settings.trusted_documents is not None:
+        app[TRUSTED_DOCUMENTS] = TrustedDocuments.load(settings.trusted_documents)
+    app.cleanup_ctx.extend([_db_pool, redis_client_ctx, cache_ctx])
     app.router.add_route("*", "/graphql", graphql_handler)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

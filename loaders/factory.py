@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 
 from app.auth import Viewer
+from app.cache import tags
 from app.db.session import DbSession
 from loaders import batch
 from loaders.keys import (
@@ -55,12 +56,35 @@ class Loaders:
     financial_summary: DataLoader[SummaryKey, FinancialSummary]
 
 
-def create_loaders(db: DbSession, viewer: Viewer | None, *, batching: bool = True) -> Loaders:
-    """Loaders for one request; ``viewer`` None (anonymous) sees no rows at all."""
-    scope: list[int] | None = [] if viewer is None else viewer.scope
+def _company_documents_tag(key: DocumentPageKey | DocumentCountKey) -> str:
+    return tags.company_documents(key.company_id)
 
-    def make(fn: Callable[[DbSession, Any, Sequence[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:
+
+def _company_ledger_tag(key: LedgerPageKey | LedgerCountKey | SummaryKey) -> str:
+    return tags.company_ledger(key.company_id)
+
+
+def create_loaders(
+    db: DbSession,
+    viewer: Viewer | None,
+    *,
+    batching: bool = True,
+    cache_tags: set[str] | None = None,
+) -> Loaders:
+    """Loaders for one request; ``viewer`` None (anonymous) sees no rows at all.
+
+    Every key loaded adds its cache tag to ``cache_tags``, so the response cache knows
+    which mutations make a stored response stale.
+    """
+    scope: list[int] | None = [] if viewer is None else viewer.scope
+    recorded = cache_tags if cache_tags is not None else set()
+
+    def make(
+        fn: Callable[[DbSession, Any, Sequence[K]], Awaitable[list[V]]],
+        tag_of: Callable[[K], str],
+    ) -> DataLoader[K, V]:
         async def load(keys: list[K]) -> list[V]:
+            recorded.update(map(tag_of, keys))
             return await fn(db, scope, keys)
 
         if batching:
@@ -68,16 +92,16 @@ def create_loaders(db: DbSession, viewer: Viewer | None, *, batching: bool = Tru
         return DataLoader(load_fn=load, max_batch_size=1, cache=False)
 
     return Loaders(
-        company=make(batch.companies),
-        document=make(batch.documents),
-        project=make(batch.projects),
-        ledger_entry=make(batch.ledger_entries),
-        metadata=make(batch.metadata),
-        company_projects=make(batch.company_projects),
-        company_relationships=make(batch.company_relationships),
-        company_documents=make(batch.company_documents),
-        company_document_count=make(batch.company_document_counts),
-        company_ledger=make(batch.company_ledger),
-        company_ledger_count=make(batch.company_ledger_counts),
-        financial_summary=make(batch.financial_summaries),
+        company=make(batch.companies, tags.company),
+        document=make(batch.documents, tags.document),
+        project=make(batch.projects, tags.project),
+        ledger_entry=make(batch.ledger_entries, tags.ledger_entry),
+        metadata=make(batch.metadata, tags.document),
+        company_projects=make(batch.company_projects, tags.company_projects),
+        company_relationships=make(batch.company_relationships, tags.company_relationships),
+        company_documents=make(batch.company_documents, _company_documents_tag),
+        company_document_count=make(batch.company_document_counts, _company_documents_tag),
+        company_ledger=make(batch.company_ledger, _company_ledger_tag),
+        company_ledger_count=make(batch.company_ledger_counts, _company_ledger_tag),
+        financial_summary=make(batch.financial_summaries, _company_ledger_tag),
     )

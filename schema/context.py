@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 from aiohttp import web
@@ -25,6 +25,10 @@ class Context:
     loaders: Loaders
     viewer: Viewer | None
     request_id: str
+    # Tags (app/cache/tags.py) of the data this response depends on, for the response cache.
+    cache_tags: set[str] = field(default_factory=set)
+    # Tags of the data a mutation changed: invalidated before the response is sent.
+    invalidations: set[str] = field(default_factory=set)
 
     def require_viewer(self) -> Viewer:
         """The authenticated caller; UNAUTHENTICATED for anonymous requests."""

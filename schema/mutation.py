@@ -8,6 +8,7 @@ import asyncpg
 import strawberry
 
 from app.auth import Viewer
+from app.cache import tags
 from app.db import companies as company_sql
 from app.db import document_writes
 from app.db import documents as document_sql
@@ -93,6 +94,7 @@ class Mutation:
             raise ApiError(
                 "A company with this registration number exists already.", CONFLICT
             ) from None
+        ctx.invalidations.update((tags.ALL_COMPANIES, tags.company(row["id"])))
         return Company.from_row(row)
 
     @strawberry.mutation(description="Stores text content and the metadata read from it.")
@@ -104,7 +106,7 @@ class Mutation:
         document_type = check_choice(input.document_type, DOCUMENT_TYPES, "documentType")
         assert document_type is not None
         filename = check_filename(input.filename)
-        tags = check_tags(input.tags) or []
+        document_tags = check_tags(input.tags) or []
         content = input.content.encode()
         if len(content) > MAX_CONTENT_BYTES:
             raise bad_input(f"content is limited to {MAX_CONTENT_BYTES} bytes.", "content")
@@ -112,7 +114,7 @@ class Mutation:
             raise bad_input("content must not contain NUL characters.", "content")
         project_id = None if input.project_id is None else parse_id(input.project_id, "projectId")
         metadata = derive_metadata(input.content, document_type)
-        metadata["tags"] = tags
+        metadata["tags"] = document_tags
         async with ctx.db.transaction() as tx:
             if await company_sql.companies_by_ids(tx, [company_id], None) == []:
                 raise hidden(viewer, "Company", company_id)
@@ -133,6 +135,7 @@ class Mutation:
                 },
             )
             await metadata_sql.upsert_metadata(tx, row["id"], metadata)
+        ctx.invalidations.update(tags.document_change(row["id"], company_id))
         return Document.from_row(row)
 
     @strawberry.mutation
@@ -157,7 +160,7 @@ class Mutation:
         project_id = None if input.project_id is None else parse_id(input.project_id, "projectId")
         if project_id is not None:
             changes["project_id"] = project_id
-        tags = check_tags(input.tags)
+        new_tags = check_tags(input.tags)
         async with ctx.db.transaction() as tx:
             current = await document_writes.lock_document(tx, document_id)
             if current is None:
@@ -165,8 +168,9 @@ class Mutation:
             _writer_sees(viewer, current["company_id"], "Document", document_id)
             await _check_project(tx, project_id, current["company_id"])
             row = await document_writes.update_document(tx, document_id, changes)
-            if tags is not None:
-                await metadata_sql.set_tags(tx, document_id, tags)
+            if new_tags is not None:
+                await metadata_sql.set_tags(tx, document_id, new_tags)
+        ctx.invalidations.update(tags.document_change(document_id, row["company_id"]))
         return Document.from_row(row)
 
     @strawberry.mutation
@@ -179,7 +183,9 @@ class Mutation:
             if current is None:
                 raise hidden(viewer, "Document", document_id)
             _writer_sees(viewer, current["company_id"], "Document", document_id)
-            return await document_writes.delete_document(tx, document_id)
+            deleted = await document_writes.delete_document(tx, document_id)
+        ctx.invalidations.update(tags.document_change(document_id, current["company_id"]))
+        return deleted
 
     @strawberry.mutation
     async def record_ledger_entry(
@@ -211,6 +217,7 @@ class Mutation:
             await _check_project(tx, values["project_id"], company_id)  # type: ignore[arg-type]
             await _check_document(tx, values["document_id"], company_id)  # type: ignore[arg-type]
             row = await ledger_sql.insert_entry(tx, values)
+        ctx.invalidations.add(tags.company_ledger(company_id))
         return LedgerEntry.from_row(row)
 
     @strawberry.mutation(description="Approve a pending entry; approving twice is a CONFLICT.")
@@ -228,4 +235,7 @@ class Mutation:
                     f"Ledger entry {entry_id} is {current['approval_status']} already.", CONFLICT
                 )
             row = await ledger_sql.approve_entry(tx, entry_id, viewer.subject)
+        ctx.invalidations.update(
+            (tags.ledger_entry(entry_id), tags.company_ledger(row["company_id"]))
+        )
         return LedgerEntry.from_row(row)

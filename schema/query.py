@@ -7,6 +7,7 @@ from typing import Annotated
 
 import strawberry
 
+from app.cache import tags
 from app.cursors import decode_cursor, encode_cursor
 from app.db import companies as company_sql
 from app.db import documents as document_sql
@@ -74,8 +75,10 @@ class Query:
             ctx.db, viewer.scope, criteria, first=first, after=after_key
         )
         nodes = [Company.from_row(row) for row in page.rows]
+        ctx.cache_tags.add(tags.ALL_COMPANIES)
         for node in nodes:
             ctx.loaders.company.prime(node.pk, node)
+            ctx.cache_tags.add(tags.company(node.pk))
 
         def cursor_of(i: int) -> str:
             return encode_cursor(COMPANY_CURSOR, nodes[i].name, nodes[i].pk)
@@ -108,6 +111,7 @@ class Query:
         after_key = decode_cursor(after, kind, (datetime, int)) if after else None
         if criteria.company_id is not None and not viewer.can_see(criteria.company_id):
             return empty_connection()
+        ctx.cache_tags.update(tags.document_list(viewer.scope, criteria.company_id))
         page = await document_sql.list_documents(
             ctx.db, viewer.scope, criteria, first=first, after=after_key, ascending=ascending
         )
@@ -139,6 +143,7 @@ class Query:
         after_key = decode_cursor(after, SEARCH_CURSOR, (float, int)) if after else None
         if criteria.company_id is not None and not viewer.can_see(criteria.company_id):
             return empty_connection()
+        ctx.cache_tags.update(tags.document_list(viewer.scope, criteria.company_id))
         page = await document_sql.search_documents(
             ctx.db, viewer.scope, text, criteria, first=first, after=after_key
         )
@@ -202,6 +207,7 @@ class Query:
         if company is not None and not viewer.can_see(company):
             rows = []
         else:
+            ctx.cache_tags.update(tags.document_list(viewer.scope, company))
             rows = await document_sql.document_statistics(ctx.db, viewer.scope, company)
         return _statistics(rows)
 

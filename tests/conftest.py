@@ -108,6 +108,8 @@ def settings(test_db: TestDatabase, tmp_path_factory: pytest.TempPathFactory) ->
         data_dir=tmp_path_factory.mktemp("data"),
         jwt_secret=JWT_SECRET,
         debug=True,
+        # Most tests assert round trips per request; the cache tests use ``cached_api``.
+        cache_enabled=False,
     )
 
 

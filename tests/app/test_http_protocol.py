@@ -320,12 +320,12 @@ async def test_data_query_is_service_unavailable_when_postgres_unreachable(
 async def test_unexpected_failure_outside_execution_is_masked(
     api: Api, admin_token: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import app.graphql_http as graphql_http
+    import app.serving as serving
 
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(graphql_http, "create_loaders", broken)
+    monkeypatch.setattr(serving, "create_loaders", broken)
     response = await api.client.post(
         "/graphql",
         json={"query": "{ __typename }"},

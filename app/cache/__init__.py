@@ -1,0 +1,1 @@
+"""Response cache: keys, policies, tags, and the in-process and Redis backends."""

@@ -1,0 +1,37 @@
+"""What a cache backend offers: bytes by key with a TTL, and tags to drop entries by."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Protocol
+
+__all__ = ["CacheBackend", "CacheUnavailable"]
+
+
+class CacheUnavailable(Exception):
+    """The backend cannot answer now; callers execute instead (X-Cache: BYPASS)."""
+
+
+class CacheBackend(Protocol):
+    name: str
+
+    async def get(self, key: str) -> tuple[bytes | None, int]:
+        """(stored bytes or None when absent or expired, current invalidation generation)."""
+
+    async def set(
+        self,
+        key: str,
+        value: bytes,
+        ttl: int,
+        tags: Collection[str] = (),
+        if_generation: int | None = None,
+    ) -> bool:
+        """Store ``value`` for ``ttl`` seconds, findable by each of ``tags``.
+
+        With ``if_generation``, store only if no invalidation happened since ``get``
+        returned that generation: a response computed before a mutation committed must
+        not be stored after the mutation invalidated its tags. Returns whether it stored.
+        """
+
+    async def invalidate(self, tags: Collection[str]) -> int:
+        """Drop every entry carrying any of ``tags``; return how many were dropped."""

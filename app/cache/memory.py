@@ -1,0 +1,102 @@
+"""In-process cache backend: LRU with per-entry TTL, a byte budget and a tag index."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+__all__ = ["MemoryBackend"]
+
+# Bookkeeping per entry and per tag membership, on top of the key and value bytes.
+_ENTRY_OVERHEAD = 200
+_TAG_OVERHEAD = 100
+
+
+@dataclass(slots=True)
+class _Entry:
+    value: bytes
+    expires_at: float
+    tags: tuple[str, ...]
+    size: int
+
+
+class MemoryBackend:
+    """The embedded default: one process, bounded by ``max_bytes``, least recently used out.
+
+    Example::
+
+        cache = MemoryBackend(max_bytes=64 * 1024 * 1024)
+        await cache.set("k", b"{}", ttl=60, tags=["Company:1:documents"])
+    """
+
+    name = "memory"
+
+    def __init__(self, max_bytes: int, clock: Callable[[], float] = time.monotonic) -> None:
+        if max_bytes < 0:
+            raise ValueError("max_bytes must not be negative")
+        self.max_bytes = max_bytes
+        self._clock = clock
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._by_tag: dict[str, set[str]] = {}
+        self.size = 0
+        self.generation = 0  # bumped by every invalidation
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    async def get(self, key: str) -> tuple[bytes | None, int]:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None, self.generation
+        if entry.expires_at <= self._clock():
+            self._drop(key)
+            return None, self.generation
+        self._entries.move_to_end(key)
+        return entry.value, self.generation
+
+    async def set(
+        self,
+        key: str,
+        value: bytes,
+        ttl: int,
+        tags: Collection[str] = (),
+        if_generation: int | None = None,
+    ) -> bool:
+        if ttl <= 0 or (if_generation is not None and if_generation != self.generation):
+            return False
+        size = len(key) + len(value) + _ENTRY_OVERHEAD + _TAG_OVERHEAD * len(tags)
+        if size > self.max_bytes:
+            return False  # larger than the whole budget: never worth evicting everything
+        if key in self._entries:
+            self._drop(key)
+        entry = _Entry(value, self._clock() + ttl, tuple(tags), size)
+        self._entries[key] = entry
+        self.size += size
+        for tag in entry.tags:
+            self._by_tag.setdefault(tag, set()).add(key)
+        while self.size > self.max_bytes:
+            oldest = next(iter(self._entries))
+            self._drop(oldest)
+        return True
+
+    async def invalidate(self, tags: Collection[str]) -> int:
+        self.generation += 1
+        dropped = 0
+        for tag in tags:
+            for key in self._by_tag.pop(tag, set()):
+                if key in self._entries:
+                    self._drop(key)
+                    dropped += 1
+        return dropped
+
+    def _drop(self, key: str) -> None:
+        entry = self._entries.pop(key)
+        self.size -= entry.size
+        for tag in entry.tags:
+            keys = self._by_tag.get(tag)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._by_tag[tag]

@@ -1,0 +1,1 @@
+"""Persisted queries: Apollo's automatic persisted queries and trusted documents."""
