@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from app.config import ConfigError, Settings
 
@@ -81,6 +82,26 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_persisted(settings: Settings, args: argparse.Namespace) -> int:
+    import orjson
+
+    from app.persisted.export import build_manifest
+    from app.persisted.trusted import ManifestError
+
+    try:
+        manifest = build_manifest(args.folder)
+    except ManifestError as error:
+        print(f"vanta persisted export: {error}", file=sys.stderr)
+        return 2
+    text = orjson.dumps(manifest, option=orjson.OPT_INDENT_2).decode() + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text)
+        print(f"wrote {len(manifest['operations'])} operations to {args.output}", file=sys.stderr)
+    return 0
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
@@ -129,10 +150,23 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--companies", default="*", help="'*' or a list like 1,2")
     token.add_argument("--subject", default="dev")
     token.add_argument("--ttl", type=int, default=24 * 3600, help="lifetime in seconds")
+    persisted = commands.add_parser("persisted", help="trusted documents (persisted queries)")
+    persisted_commands = persisted.add_subparsers(dest="persisted_command", required=True)
+    export = persisted_commands.add_parser(
+        "export", help="write an Apollo persisted query manifest from .graphql files"
+    )
+    export.add_argument("folder", type=Path, help="folder searched for *.graphql files")
+    export.add_argument("-o", "--output", type=Path, help="manifest file (default: stdout)")
     return parser
 
 
-COMMANDS = {"serve": cmd_serve, "migrate": cmd_migrate, "seed": cmd_seed, "token": cmd_token}
+COMMANDS = {
+    "serve": cmd_serve,
+    "migrate": cmd_migrate,
+    "seed": cmd_seed,
+    "token": cmd_token,
+    "persisted": cmd_persisted,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

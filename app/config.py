@@ -27,6 +27,19 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     return value
 
 
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not value > 0:
+        raise ConfigError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -69,6 +82,8 @@ class Settings:
     db_pool_max: int = 10
     # None: seed the demo dataset into an empty embedded database only.
     seed_demo: bool | None = None
+    redis_prefix: str = "vanta:"  # namespace of every key this server writes to Redis
+    redis_retry_seconds: float = 1.0  # after a Redis failure, skip Redis this long
     cache_enabled: bool = True
     cache_ttl_seconds: int = 60
     cache_max_bytes: int = 64 * 1024 * 1024  # in-process backend only
@@ -110,6 +125,8 @@ class Settings:
             db_pool_min=pool_min,
             db_pool_max=pool_max,
             seed_demo=_flag(env, "VANTA_SEED_DEMO", False) if env.get("VANTA_SEED_DEMO") else None,
+            redis_prefix=env.get("VANTA_REDIS_PREFIX") or "vanta:",
+            redis_retry_seconds=_positive_float(env, "VANTA_REDIS_RETRY_SECONDS", 1.0),
             cache_enabled=_flag(env, "VANTA_CACHE", True),
             cache_ttl_seconds=_int(env, "VANTA_CACHE_TTL", 60, minimum=0),
             cache_max_bytes=_int(env, "VANTA_CACHE_MAX_BYTES", 64 * 1024 * 1024, minimum=0),

@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
 from enum import StrEnum
+from typing import Any
 
 from app.cache.backend import CacheBackend, CacheUnavailable
 from app.cache.singleflight import SingleFlight

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from app.cache.backend import CacheBackend
+from app.cache.circuit import Circuit
 from app.cache.memory import MemoryBackend
 from app.cache.redis_backend import RedisBackend
 from app.cache.response_cache import ResponseCache
@@ -14,9 +15,6 @@ from app.keys import PERSISTED_QUERIES, REDIS, RESPONSE_CACHE, SETTINGS
 from app.persisted.apq import PersistedQueries
 
 __all__ = ["cache_ctx"]
-
-CACHE_PREFIX = "vanta:cache:"
-APQ_PREFIX = "vanta:apq:"
 
 
 async def cache_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -26,8 +24,13 @@ async def cache_ctx(app: web.Application) -> AsyncIterator[None]:
     cache_backend: CacheBackend | None
     apq_backend: CacheBackend
     if client is not None:
-        cache_backend = RedisBackend(client, CACHE_PREFIX)
-        apq_backend = RedisBackend(client, APQ_PREFIX)
+        retry = settings.redis_retry_seconds
+        cache_backend = RedisBackend(
+            client, f"{settings.redis_prefix}cache:", Circuit(retry_after=retry)
+        )
+        apq_backend = RedisBackend(
+            client, f"{settings.redis_prefix}apq:", Circuit(retry_after=retry)
+        )
     else:
         cache_backend = MemoryBackend(settings.cache_max_bytes)
         apq_backend = MemoryBackend(settings.apq_max_bytes)
