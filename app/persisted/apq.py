@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import hashlib
 import re
+from collections import OrderedDict
 from typing import Any
 
 from app.cache.backend import CacheBackend, CacheUnavailable
@@ -55,9 +56,18 @@ class PersistedQueries:
     the full query, which always works.
     """
 
-    def __init__(self, backend: CacheBackend, ttl_seconds: int) -> None:
+    def __init__(self, backend: CacheBackend, ttl_seconds: int, memo_size: int = 1024) -> None:
         self._backend = backend
         self._ttl = ttl_seconds
+        # Content-addressed, so a local copy can never be stale: hot hashes skip the backend.
+        self._memo: OrderedDict[str, str] = OrderedDict()
+        self._memo_size = memo_size
+
+    def _remember(self, digest: str, query: str) -> None:
+        self._memo[digest] = query
+        self._memo.move_to_end(digest)
+        if len(self._memo) > self._memo_size:
+            self._memo.popitem(last=False)
 
     async def resolve(self, request: GraphQLRequest) -> tuple[GraphQLRequest, str | None]:
         """(request with its query text, hash to register after validation or None)."""
@@ -65,13 +75,17 @@ class PersistedQueries:
         if digest is None:
             return request, None
         if request.query is None:
-            try:
-                stored, _ = await self._backend.get(digest)
-            except CacheUnavailable:
-                stored = None
-            if stored is None:
-                raise RequestError(200, MSG_NOT_FOUND, PERSISTED_QUERY_NOT_FOUND)
-            return dataclasses.replace(request, query=stored.decode()), None
+            query = self._memo.get(digest)
+            if query is None:
+                try:
+                    stored, _ = await self._backend.get(digest)
+                except CacheUnavailable:
+                    stored = None
+                if stored is None:
+                    raise RequestError(200, MSG_NOT_FOUND, PERSISTED_QUERY_NOT_FOUND)
+                query = stored.decode()
+            self._remember(digest, query)
+            return dataclasses.replace(request, query=query), None
         if hashlib.sha256(request.query.encode()).hexdigest() != digest:
             raise RequestError(
                 400, "persistedQuery.sha256Hash does not match the query.", PERSISTED_QUERY_MISMATCH
@@ -81,5 +95,6 @@ class PersistedQueries:
     async def register(self, digest: str, query: str) -> None:
         """Remember a query that parsed and validated (callers check that first)."""
         # On failure the client simply keeps sending the full query until the store is back.
+        self._remember(digest, query)
         with contextlib.suppress(CacheUnavailable):
             await self._backend.set(digest, query.encode(), self._ttl)
