@@ -27,7 +27,7 @@ from app.graphql_errors import MSG_INTERNAL
 from app.graphql_request import GraphQLRequest, RequestError, parse_request
 from app.keys import JWT_SECRET, PERSISTED_QUERIES, SETTINGS, TRUSTED_DOCUMENTS
 from app.metrics import METRICS
-from app.serving import serve
+from app.serving import NO_STORE, serve
 
 __all__ = ["REQUEST_ID_HEADER", "ROUND_TRIPS_HEADER", "graphql_handler", "request_id_of"]
 
@@ -106,7 +106,10 @@ def _respond(
     request_id: str,
     headers: dict[str, str] | None = None,
 ) -> web.Response:
-    return _respond_bytes(orjson.dumps(body), status, media_type, request_id, headers)
+    # An error is never stored by HTTP caches: a shared cache keeping a GET's
+    # PERSISTED_QUERY_NOT_FOUND would stop that client from ever registering its query.
+    all_headers = {"Cache-Control": NO_STORE, **(headers or {})}
+    return _respond_bytes(orjson.dumps(body), status, media_type, request_id, all_headers)
 
 
 def _respond_bytes(

@@ -12,11 +12,16 @@ body; anything else is refused before parsing.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from pathlib import Path
 
 import orjson
 
-from app.errors import PERSISTED_QUERY_NOT_IN_LIST, QUERY_NOT_IN_SAFELIST
+from app.errors import (
+    PERSISTED_QUERY_MISMATCH,
+    PERSISTED_QUERY_NOT_IN_LIST,
+    QUERY_NOT_IN_SAFELIST,
+)
 from app.graphql_request import GraphQLRequest, RequestError
 from app.persisted.apq import persisted_hash
 
@@ -74,6 +79,14 @@ class TrustedDocuments:
                     PERSISTED_QUERY_NOT_IN_LIST,
                 )
             return dataclasses.replace(request, query=body)
+        if (
+            digest is not None
+            and request.query is not None
+            and hashlib.sha256(request.query.encode()).hexdigest() != digest
+        ):
+            raise RequestError(
+                400, "persistedQuery.sha256Hash does not match the query.", PERSISTED_QUERY_MISMATCH
+            )
         if request.query is None or request.query not in self._bodies:
             raise RequestError(
                 400, "Only trusted documents may run on this server.", QUERY_NOT_IN_SAFELIST
