@@ -27,7 +27,7 @@ from app.errors import (
 from app.execution import execute_operation
 from app.graphql_errors import MSG_INTERNAL
 from app.graphql_request import GraphQLRequest, RequestError, parse_request
-from app.keys import DB_POOL, JWT_SECRET, SCHEMA, SETTINGS
+from app.keys import DB_POOL, JWT_SECRET, METADATA, SCHEMA, SETTINGS
 from app.metrics import METRICS
 from loaders.factory import create_loaders
 from schema.context import Context
@@ -95,14 +95,16 @@ async def _execute(
 ) -> web.StreamResponse:
     app = request.app
     settings = app[SETTINGS]
+    metadata = app[METADATA].bind(db)
     context = Context(
         request=request,
         settings=settings,
         db=db,
         pool=app[DB_POOL],
-        loaders=create_loaders(db, viewer, batching=settings.loaders_enabled),
+        loaders=create_loaders(db, viewer, batching=settings.loaders_enabled, metadata=metadata),
         viewer=viewer,
         request_id=request_id,
+        metadata_store=metadata,
     )
     outcome = await execute_operation(
         app[SCHEMA], graphql_request, context, allow_mutations=request.method == "POST"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -11,7 +12,8 @@ from app.config import Settings
 from app.db.pool import create_pool
 from app.graphql_http import graphql_handler
 from app.health import healthz, readyz
-from app.keys import DB_POOL, JWT_SECRET, SCHEMA, SETTINGS
+from app.keys import DB_POOL, JWT_SECRET, METADATA, SCHEMA, SETTINGS
+from app.metadata.backend import metadata_backend_ctx
 from app.metrics import METRICS, Metrics, metrics_handler
 from schema.build import build_schema
 
@@ -21,8 +23,13 @@ __all__ = ["create_app"]
 MAX_BODY_BYTES = 2 * 1024 * 1024
 
 
-def create_app(settings: Settings) -> web.Application:
+def create_app(
+    settings: Settings, *, mongo_client_factory: Callable[[], Any] | None = None
+) -> web.Application:
     """Build the application; ``settings.database_url`` must name a reachable server.
+
+    ``mongo_client_factory`` replaces the AsyncMongoClient of the mongo metadata backend
+    (tests pass an in-memory stand-in when no MongoDB server is available).
 
     Recommended use::
 
@@ -36,6 +43,7 @@ def create_app(settings: Settings) -> web.Application:
     app[JWT_SECRET] = jwt_secret_for(settings)
     app[METRICS] = Metrics(app, DB_POOL)
     app.cleanup_ctx.append(_db_pool)
+    app.cleanup_ctx.append(metadata_backend_ctx(METADATA, mongo_client_factory))
     app.router.add_route("*", "/graphql", graphql_handler)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
 from app.auth import Viewer
 from app.db.session import DbSession
+from app.metadata.postgres import PostgresMetadataStore
+from app.metadata.store import MetadataStore
 from loaders import batch
 from loaders.keys import (
     DocumentCountKey,
@@ -55,13 +58,25 @@ class Loaders:
     financial_summary: DataLoader[SummaryKey, FinancialSummary]
 
 
-def create_loaders(db: DbSession, viewer: Viewer | None, *, batching: bool = True) -> Loaders:
-    """Loaders for one request; ``viewer`` None (anonymous) sees no rows at all."""
-    scope: list[int] | None = [] if viewer is None else viewer.scope
+def create_loaders(
+    db: DbSession,
+    viewer: Viewer | None,
+    *,
+    batching: bool = True,
+    metadata: MetadataStore | None = None,
+) -> Loaders:
+    """Loaders for one request; ``viewer`` None (anonymous) sees no rows at all.
 
-    def make(fn: Callable[[DbSession, Any, Sequence[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:
+    ``metadata`` is the request's metadata store (default: PostgreSQL on ``db``).
+    """
+    scope: list[int] | None = [] if viewer is None else viewer.scope
+    store = metadata if metadata is not None else PostgresMetadataStore(db)
+
+    def make(
+        fn: Callable[[Any, Any, Sequence[K]], Awaitable[list[V]]], source: Any = db
+    ) -> DataLoader[K, V]:
         async def load(keys: list[K]) -> list[V]:
-            return await fn(db, scope, keys)
+            return await fn(source, scope, keys)
 
         if batching:
             return DataLoader(load_fn=load)
@@ -72,11 +87,11 @@ def create_loaders(db: DbSession, viewer: Viewer | None, *, batching: bool = Tru
         document=make(batch.documents),
         project=make(batch.projects),
         ledger_entry=make(batch.ledger_entries),
-        metadata=make(batch.metadata),
+        metadata=make(batch.metadata, store),
         company_projects=make(batch.company_projects),
         company_relationships=make(batch.company_relationships),
-        company_documents=make(batch.company_documents),
-        company_document_count=make(batch.company_document_counts),
+        company_documents=make(partial(batch.company_documents, store=store)),
+        company_document_count=make(partial(batch.company_document_counts, store=store)),
         company_ledger=make(batch.company_ledger),
         company_ledger_count=make(batch.company_ledger_counts),
         financial_summary=make(batch.financial_summaries),

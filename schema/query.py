@@ -11,6 +11,7 @@ from app.cursors import decode_cursor, encode_cursor
 from app.db import companies as company_sql
 from app.db import documents as document_sql
 from app.errors import bad_input, not_found
+from app.metadata.documents import count_search, narrow_by_tag, search_page
 from app.monitoring import snapshot
 from loaders.keys import LedgerCountKey, LedgerPageKey, SummaryKey
 from schema.connections import (
@@ -108,6 +109,8 @@ class Query:
         after_key = decode_cursor(after, kind, (datetime, int)) if after else None
         if criteria.company_id is not None and not viewer.can_see(criteria.company_id):
             return empty_connection()
+        companies = [criteria.company_id] if criteria.company_id is not None else viewer.scope
+        criteria = await narrow_by_tag(ctx.metadata, criteria, companies)
         page = await document_sql.list_documents(
             ctx.db, viewer.scope, criteria, first=first, after=after_key, ascending=ascending
         )
@@ -139,12 +142,12 @@ class Query:
         after_key = decode_cursor(after, SEARCH_CURSOR, (float, int)) if after else None
         if criteria.company_id is not None and not viewer.can_see(criteria.company_id):
             return empty_connection()
-        page = await document_sql.search_documents(
-            ctx.db, viewer.scope, text, criteria, first=first, after=after_key
+        page = await search_page(
+            ctx.db, ctx.metadata, viewer.scope, text, criteria, first=first, after=after_key
         )
 
         async def count() -> int:
-            return await document_sql.count_search_matches(ctx.db, viewer.scope, text, criteria)
+            return await count_search(ctx.db, ctx.metadata, viewer.scope, text, criteria)
 
         nodes = [Document.from_row(row) for row in page.rows]
         ranks = [row["rank"] for row in page.rows]

@@ -8,7 +8,13 @@ import asyncpg
 
 from app.db.documents import COLUMNS, Executor
 
-__all__ = ["delete_document", "insert_document", "lock_document", "update_document"]
+__all__ = [
+    "delete_document",
+    "insert_document",
+    "lock_document",
+    "set_processing_status",
+    "update_document",
+]
 
 _UPDATABLE = ("filename", "document_type", "category", "status", "project_id")
 
@@ -60,3 +66,12 @@ async def update_document(
 async def delete_document(db: Executor, document_id: int) -> bool:
     rows = await db.fetch("DELETE FROM documents WHERE id = $1 RETURNING id", document_id)
     return bool(rows)
+
+
+async def set_processing_status(db: Executor, document_id: int, status: str) -> asyncpg.Record:
+    rows = await db.fetch(
+        f"UPDATE documents AS d SET processing_status = $2 WHERE d.id = $1 RETURNING {COLUMNS}",
+        document_id,
+        status,
+    )
+    return rows[0]
