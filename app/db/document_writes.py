@@ -10,8 +10,11 @@ from app.db.documents import COLUMNS, Executor
 
 __all__ = [
     "delete_document",
+    "delete_documents",
+    "document_states",
     "insert_document",
     "lock_document",
+    "mark_failed",
     "set_processing_status",
     "update_document",
 ]
@@ -75,3 +78,24 @@ async def set_processing_status(db: Executor, document_id: int, status: str) -> 
         status,
     )
     return rows[0]
+
+
+async def document_states(db: Executor) -> list[asyncpg.Record]:
+    """(id, processing_status, uploaded_at) of every document, for reconciliation."""
+    return await db.fetch("SELECT id, processing_status, uploaded_at FROM documents ORDER BY id")
+
+
+async def delete_documents(db: Executor, document_ids: list[int]) -> int:
+    rows = await db.fetch(
+        "DELETE FROM documents WHERE id = ANY($1::bigint[]) RETURNING id", document_ids
+    )
+    return len(rows)
+
+
+async def mark_failed(db: Executor, document_ids: list[int]) -> int:
+    rows = await db.fetch(
+        "UPDATE documents SET processing_status = 'failed' WHERE id = ANY($1::bigint[]) "
+        "RETURNING id",
+        document_ids,
+    )
+    return len(rows)
