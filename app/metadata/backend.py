@@ -8,9 +8,8 @@ from typing import Any
 from aiohttp import web
 
 from app.db.documents import Executor
-from app.metadata.mongo import MongoMetadataStore, RoundTripCounter
 from app.metadata.postgres import PostgresMetadataStore
-from app.metadata.store import MetadataStore
+from app.metadata.store import MetadataStore, RoundTripCounter
 
 __all__ = ["MetadataBackend", "metadata_backend_ctx"]
 
@@ -22,7 +21,7 @@ class MetadataBackend:
     when the backend is ``mongo``, else None.
     """
 
-    __slots__ = ("collection", "kind")
+    __slots__ = ("_mongo_store", "collection", "kind")
 
     def __init__(self, kind: str, collection: Any = None) -> None:
         if kind not in ("postgres", "mongo"):
@@ -31,12 +30,17 @@ class MetadataBackend:
             raise ValueError("collection is required for the mongo backend")
         self.kind = kind
         self.collection = collection
+        self._mongo_store: Any = None
+        if kind == "mongo":  # imported only here: pymongo costs start time and memory
+            from app.metadata.mongo import MongoMetadataStore
+
+            self._mongo_store = MongoMetadataStore
 
     def bind(self, db: Executor, counter: RoundTripCounter | None = None) -> MetadataStore:
         """A store for one request: queries go through ``db``, round trips count on ``counter``."""
         if self.kind == "postgres":
             return PostgresMetadataStore(db)
-        return MongoMetadataStore(self.collection, counter or db)  # type: ignore[arg-type]
+        return self._mongo_store(self.collection, counter or db)  # type: ignore[no-any-return]
 
 
 def metadata_backend_ctx(

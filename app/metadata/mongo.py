@@ -6,7 +6,7 @@ import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from bson.decimal128 import Decimal128
 from pymongo import ReplaceOne
@@ -18,6 +18,7 @@ from app.metadata.store import (
     READ_FIELDS,
     MetadataRecord,
     MetadataStatistics,
+    RoundTripCounter,
     SearchHit,
 )
 
@@ -30,10 +31,6 @@ _FULL_PROJECTION.update(dict.fromkeys(FIELDS, 1))
 _TERM = re.compile(r"[^\s\"]+")
 # Big enough that a batch comes back in one reply (one round trip) in the normal case.
 _ONE_REPLY = 100_000
-
-
-class RoundTripCounter(Protocol):
-    round_trips: int
 
 
 def mongo_search_string(text: str) -> str:

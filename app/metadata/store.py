@@ -13,6 +13,7 @@ __all__ = [
     "MetadataRecord",
     "MetadataStatistics",
     "MetadataStore",
+    "RoundTripCounter",
     "SearchHit",
 ]
 
@@ -59,6 +60,12 @@ class MetadataStatistics:
     total: int = 0
     by_classification: list[tuple[str, int]] = field(default_factory=list)
     by_tag: list[tuple[str, int]] = field(default_factory=list)
+
+
+class RoundTripCounter(Protocol):
+    """What a store counts its calls on (the request's DbSession)."""
+
+    round_trips: int
 
 
 class MetadataStore(Protocol):

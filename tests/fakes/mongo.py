@@ -329,6 +329,8 @@ def _matches(doc: Mapping[str, Any], filter: Mapping[str, Any]) -> bool:
 def _project(doc: dict[str, Any], projection: Mapping[str, Any] | None) -> dict[str, Any]:
     if not projection:
         return copy.deepcopy(doc)
+    if all(spec == 0 for spec in projection.values()):  # exclusion: everything else
+        return {k: copy.deepcopy(v) for k, v in doc.items() if k not in projection}
     out: dict[str, Any] = {}
     if projection.get("_id", 1) and "_id" in doc:
         out["_id"] = doc["_id"]
