@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import strawberry
 
@@ -47,6 +49,7 @@ from schema.types import (
 
 __all__ = ["Query"]
 
+T = TypeVar("T")
 COMPANY_CURSOR = "co"  # companies by (name, id) ascending
 MAX_SEARCH_LENGTH = 256
 
@@ -203,10 +206,12 @@ class Query:
         viewer = ctx.require_viewer()
         company = None if company_id is None else parse_id(company_id, "companyId")
         if company is not None and not viewer.can_see(company):
-            rows = []
-        else:
-            rows = await document_sql.document_statistics(ctx.db, viewer.scope, company)
-        return _statistics(rows)
+            return _statistics([])
+        rows = await document_sql.document_statistics(ctx.db, viewer.scope, company)
+        companies = viewer.scope if company is None else [company]
+        statistics = _statistics(rows)
+        statistics.metadata_statistics = _once(lambda: ctx.metadata.statistics(companies))
+        return statistics
 
     @strawberry.field(description="Process and pool figures. Admins only.")
     async def system_metrics(self, info: strawberry.Info) -> SystemMetrics:
@@ -220,6 +225,19 @@ class Query:
 
 
 _GROUP_COLUMNS = ("document_type", "status", "category", "processing_status")
+
+
+def _once(make: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T]]:
+    """The first call starts ``make()``; every caller awaits that same result."""
+    task: asyncio.Future[T] | None = None
+
+    def get() -> Awaitable[T]:
+        nonlocal task
+        if task is None:
+            task = asyncio.ensure_future(make())
+        return task
+
+    return get
 
 
 def _statistics(rows: list) -> DocumentStatistics:

@@ -137,3 +137,36 @@ async def test_search_combines_tag_and_document_filters_the_same_way(
             == mongo["data"]["searchDocuments"]["totalCount"]
             == len(mongo_ids)
         )
+
+
+STATISTICS = """
+query Stats($company: ID) {
+  documentStatistics(companyId: $company) { total
+    byClassification { key count } byTag { key count } }
+}
+"""
+
+
+@pytest.mark.parametrize("company", [None, "a", "b"])
+async def test_metadata_statistics_agree_and_stay_inside_the_token(
+    dual: DualWorld, pg_dual_api: Api, mongo_dual_api: Api, company: str | None
+) -> None:
+    variables = {"company": None if company is None else str(dual.world.companies[company])}
+    pg, mongo, pg_trips, mongo_trips = await _both(
+        dual, pg_dual_api, mongo_dual_api, STATISTICS, variables
+    )
+    assert pg == mongo
+    assert pg_trips == mongo_trips == "2"  # the document counts, then one metadata aggregation
+    stats = mongo["data"]["documentStatistics"]
+    expected = {"a": 25, "b": 12, None: 25 + 12 + 3}[company]  # a, b, c: never Mutable Co
+    assert stats["byClassification"] == [{"key": "internal", "count": expected}]
+    tags = {bucket["key"]: bucket["count"] for bucket in stats["byTag"]}
+    assert tags["urgent"] == {"a": 7, "b": 3, None: 7 + 3 + 1}[company]
+
+
+async def test_metadata_statistics_of_an_invisible_company_are_empty(
+    dual: DualWorld, mongo_dual_api: Api
+) -> None:
+    variables = {"company": str(dual.world.companies["m"])}
+    data = await mongo_dual_api.data(STATISTICS, variables, _abc(dual))
+    assert data["documentStatistics"] == {"total": 0, "byClassification": [], "byTag": []}
