@@ -41,6 +41,16 @@ def _migrate(dsn: str, settings: Settings | None = None) -> None:
         print(f"mongodb indexes: {', '.join(names)}")
 
 
+def _copy_to_mongo_backend(dsn: str, settings: Settings) -> None:
+    """The seeder writes PostgreSQL metadata; with the mongo backend copy it across."""
+    if settings.metadata_backend != "mongo":
+        return
+    from app.metadata.commands import run_copy
+
+    copied = asyncio.run(run_copy(dsn, settings, to="mongo"))
+    print(f"copied metadata of {copied} documents to mongo")
+
+
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     with database(settings) as (dsn, _):
         _migrate(dsn, settings)
@@ -50,17 +60,22 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import timedelta
 
+    from app.errors import ApiError
     from app.metadata.commands import run_reconcile
 
     with database(settings) as (dsn, _):
-        report = asyncio.run(
-            run_reconcile(
-                dsn,
-                settings,
-                repair=not args.dry_run,
-                grace=timedelta(seconds=args.grace_seconds),
+        try:
+            report = asyncio.run(
+                run_reconcile(
+                    dsn,
+                    settings,
+                    repair=not args.dry_run,
+                    grace=timedelta(seconds=args.grace_seconds),
+                )
             )
-        )
+        except ApiError as error:  # a store is unreachable
+            print(f"vanta reconcile: {error.message}", file=sys.stderr)
+            return 1
     print(f"reconcile ({settings.metadata_backend} metadata backend):")
     for line in report.lines():
         print(f"  {line}")
@@ -68,13 +83,19 @@ def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_metadata(settings: Settings, args: argparse.Namespace) -> int:
+    from app.errors import ApiError
     from app.metadata.commands import MSG_NO_MONGODB_URL, run_copy
 
     if not settings.mongodb_url:
         print(f"vanta metadata copy: {MSG_NO_MONGODB_URL}", file=sys.stderr)
         return 2
+
     with database(settings) as (dsn, _):
-        copied = asyncio.run(run_copy(dsn, settings, to=args.to, batch_size=args.batch_size))
+        try:
+            copied = asyncio.run(run_copy(dsn, settings, to=args.to, batch_size=args.batch_size))
+        except ApiError as error:  # a store is unreachable
+            print(f"vanta metadata copy: {error.message}", file=sys.stderr)
+            return 1
     print(f"copied metadata of {copied} documents to {args.to}")
     return 0
 
@@ -93,6 +114,7 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
                 random_seed=args.random_seed,
             )
         )
+        _copy_to_mongo_backend(dsn, settings)
     print(
         f"seeded {counts.companies} companies, {counts.projects} projects, "
         f"{counts.documents} documents, {counts.ledger_entries} ledger entries"
@@ -134,6 +156,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
                 print(
                     f"seeded demo data: {counts.companies} companies, {counts.documents} documents"
                 )
+                _copy_to_mongo_backend(dsn, settings)
         app = create_app(dataclasses.replace(settings, database_url=dsn))
         url = f"http://{settings.host}:{settings.port}/graphql"
         print(f"GraphiQL: {url}")

@@ -7,11 +7,14 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+from pymongo.errors import ConnectionFailure
+
 from app.config import Settings
 from app.db.pool import create_pool
 from app.db.session import DbSession
+from app.errors import SERVICE_UNAVAILABLE, ApiError
 from app.metadata.copy import copy_metadata
-from app.metadata.mongo import MongoMetadataStore
+from app.metadata.mongo import MSG_METADATA_UNAVAILABLE, MongoMetadataStore
 from app.metadata.mongo_client import create_mongo_client, ensure_indexes, metadata_collection
 from app.metadata.postgres import PostgresMetadataStore
 from app.metadata.reconcile import ReconcileReport, reconcile
@@ -32,6 +35,8 @@ async def _mongo(settings: Settings, factory: ClientFactory | None) -> AsyncIter
     client = factory() if factory else create_mongo_client(url)
     try:
         yield metadata_collection(client, url)
+    except ConnectionFailure:  # index creation and the like, outside the store's own mapping
+        raise ApiError(MSG_METADATA_UNAVAILABLE, SERVICE_UNAVAILABLE) from None
     finally:
         await client.close()
 

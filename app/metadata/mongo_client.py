@@ -39,17 +39,20 @@ def create_mongo_client(url: str, **overrides: Any) -> AsyncMongoClient:
             await client.close()
 
     An unreachable server then fails a call within about two seconds (SERVICE_UNAVAILABLE)
-    instead of hanging the request for the driver's default thirty.
+    instead of hanging the request for the driver's default thirty. Options given in the
+    URL (``?maxPoolSize=20&serverSelectionTimeoutMS=500``) take precedence.
     """
-    options: dict[str, Any] = {
+    given = {name.lower() for name in parse_uri(url, validate=False).get("options", {})}
+    defaults: dict[str, Any] = {
         "maxPoolSize": 50,
         "minPoolSize": 2,
         "serverSelectionTimeoutMS": 2000,
         "connectTimeoutMS": 2000,
-        "tz_aware": True,
         "appname": "vanta-ledger",
     }
-    options.update(overrides)
+    # Options written in the URL win over these defaults.
+    options = {name: value for name, value in defaults.items() if name.lower() not in given}
+    options.update(tz_aware=True, **overrides)
     return AsyncMongoClient(url, **options)
 
 
