@@ -71,13 +71,16 @@ async def delete_document(db: Executor, document_id: int) -> bool:
     return bool(rows)
 
 
-async def set_processing_status(db: Executor, document_id: int, status: str) -> asyncpg.Record:
+async def set_processing_status(
+    db: Executor, document_id: int, status: str
+) -> asyncpg.Record | None:
+    """The updated row; None when the document was deleted meanwhile."""
     rows = await db.fetch(
         f"UPDATE documents AS d SET processing_status = $2 WHERE d.id = $1 RETURNING {COLUMNS}",
         document_id,
         status,
     )
-    return rows[0]
+    return rows[0] if rows else None
 
 
 async def document_states(db: Executor) -> list[asyncpg.Record]:

@@ -25,6 +25,7 @@ import asyncpg
 
 from app.db import document_writes
 from app.db.session import DbSession, Transaction
+from app.errors import not_found
 from app.metadata.store import MetadataRecord, MetadataStore
 
 __all__ = ["create_document", "remove_document"]
@@ -61,7 +62,10 @@ async def create_document(
     except BaseException:
         await _undo_upload(db, store, row["id"])
         raise
-    return await document_writes.set_processing_status(db, row["id"], "processed")
+    done = await document_writes.set_processing_status(db, row["id"], "processed")
+    if done is None:  # deleted by someone else between the two statements
+        raise not_found(f"Document {row['id']} was deleted while it was being uploaded.")
+    return done
 
 
 async def remove_document(
