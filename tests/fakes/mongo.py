@@ -19,6 +19,8 @@ from bson.codec_options import CodecOptions
 from pymongo import ReplaceOne
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
+from tests.fakes.mongo_query import SCORE, group, matches, project, sort_docs
+
 __all__ = ["FakeMongoClient"]
 
 _CODEC = CodecOptions(tz_aware=True)
@@ -46,7 +48,6 @@ _STOPWORDS = frozenset(
         "with",
     ]
 )
-_SCORE = "__text_score"
 
 
 def _roundtrip(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -107,23 +108,23 @@ class FakeCollection:
         batch_size: int = 0,
     ) -> FakeCursor:
         self._maybe_fail("find")
-        docs = [d for d in self.docs if _matches(d, filter or {})]
+        docs = [d for d in self.docs if matches(d, filter or {})]
         if sort:
-            docs = _sorted(docs, list(sort))
+            docs = sort_docs(docs, list(sort))
         if limit:
             docs = docs[:limit]
-        return FakeCursor([_project(d, projection) for d in docs])
+        return FakeCursor([project(d, projection) for d in docs])
 
     async def count_documents(self, filter: Mapping[str, Any]) -> int:
         self._maybe_fail("count_documents")
-        return sum(1 for d in self.docs if _matches(d, filter))
+        return sum(1 for d in self.docs if matches(d, filter))
 
     async def aggregate(self, pipeline: Sequence[Mapping[str, Any]], **_: Any) -> FakeCursor:
         self._maybe_fail("aggregate")
         docs = [copy.deepcopy(d) for d in self.docs]
         for i, stage in enumerate(pipeline):
             docs = self._stage(docs, stage, first=i == 0)
-        return FakeCursor([{k: v for k, v in d.items() if k != _SCORE} for d in docs])
+        return FakeCursor([{k: v for k, v in d.items() if k != SCORE} for d in docs])
 
     def _stage(self, docs: list[dict[str, Any]], stage: Mapping[str, Any], first: bool) -> list:
         [(name, spec)] = stage.items()
@@ -133,11 +134,11 @@ class FakeCollection:
             if "$text" in spec:
                 docs = self._text_scored(docs, spec["$text"]["$search"])
                 spec = {k: v for k, v in spec.items() if k != "$text"}
-            return [d for d in docs if _matches(d, spec)]
+            return [d for d in docs if matches(d, spec)]
         if name == "$project":
-            return [_project(d, spec) for d in docs]
+            return [project(d, spec) for d in docs]
         if name == "$sort":
-            return _sorted(docs, list(spec.items()))
+            return sort_docs(docs, list(spec.items()))
         if name == "$limit":
             return docs[:spec]
         if name == "$count":
@@ -146,7 +147,7 @@ class FakeCollection:
             field = spec.lstrip("$")
             return [{**d, field: v} for d in docs for v in (d.get(field) or [])]
         if name == "$group":
-            return _group(docs, spec)
+            return group(docs, spec)
         if name == "$facet":
             out = {}
             for key, sub in spec.items():
@@ -177,7 +178,7 @@ class FakeCollection:
                     if count:
                         score += (0.5 * count / len(tokens) + 0.5) * (2 - 0.5 ** (count - 1))
             if score > 0:
-                scored.append({**doc, _SCORE: score})
+                scored.append({**doc, SCORE: score})
         return scored
 
     # -- writes -------------------------------------------------------------------------
@@ -191,7 +192,7 @@ class FakeCollection:
                     raise DuplicateKeyError(f"E11000 duplicate key ({ix['name']})")
 
     def _upsert(self, filter: Mapping[str, Any], new: dict[str, Any], upsert: bool) -> _Result:
-        current = next((d for d in self.docs if _matches(d, filter)), None)
+        current = next((d for d in self.docs if matches(d, filter)), None)
         if current is None:
             if not upsert:
                 return _Result()
@@ -218,7 +219,7 @@ class FakeCollection:
         unknown = set(update) - {"$set", "$setOnInsert"}
         if unknown:
             raise NotImplementedError(f"fake update operators {unknown}")
-        current = next((d for d in self.docs if _matches(d, filter)), None)
+        current = next((d for d in self.docs if matches(d, filter)), None)
         if current is None:
             new = {**update.get("$setOnInsert", {}), **update.get("$set", {})}
         else:
@@ -227,7 +228,7 @@ class FakeCollection:
 
     async def delete_many(self, filter: Mapping[str, Any]) -> _Result:
         self._maybe_fail("delete_many")
-        keep = [d for d in self.docs if not _matches(d, filter)]
+        keep = [d for d in self.docs if not matches(d, filter)]
         deleted = len(self.docs) - len(keep)
         self.docs = keep
         return _Result(deleted_count=deleted)
@@ -291,85 +292,3 @@ class FakeMongoClient:
 
     async def close(self) -> None:
         self.closed += 1
-
-
-# -- query language ---------------------------------------------------------------------
-def _value_matches(value: Any, cond: Any) -> bool:
-    if isinstance(cond, Mapping) and cond and all(k.startswith("$") for k in cond):
-        return all(_operator(value, op, arg) for op, arg in cond.items())
-    if isinstance(value, list):
-        return cond in value or value == cond
-    return bool(value == cond)
-
-
-def _operator(value: Any, op: str, arg: Any) -> bool:
-    candidates = value if isinstance(value, list) else [value]
-    if op == "$in":
-        return any(c in arg for c in candidates)
-    if op == "$ne":
-        return all(c != arg for c in candidates)
-    if op in ("$gt", "$lt"):
-        present = [c for c in candidates if c is not None]
-        return any((c > arg) if op == "$gt" else (c < arg) for c in present)
-    raise NotImplementedError(f"fake query operator {op}")
-
-
-def _matches(doc: Mapping[str, Any], filter: Mapping[str, Any]) -> bool:
-    for key, cond in filter.items():
-        if key == "$or":
-            if not any(_matches(doc, sub) for sub in cond):
-                return False
-        elif key.startswith("$"):
-            raise NotImplementedError(f"fake top-level operator {key}")
-        elif not _value_matches(doc.get(key), cond):
-            return False
-    return True
-
-
-def _project(doc: dict[str, Any], projection: Mapping[str, Any] | None) -> dict[str, Any]:
-    if not projection:
-        return copy.deepcopy(doc)
-    if all(spec == 0 for spec in projection.values()):  # exclusion: everything else
-        return {k: copy.deepcopy(v) for k, v in doc.items() if k not in projection}
-    out: dict[str, Any] = {}
-    if projection.get("_id", 1) and "_id" in doc:
-        out["_id"] = doc["_id"]
-    for key, spec in projection.items():
-        if key == "_id":
-            continue
-        if spec == {"$meta": "textScore"}:
-            if _SCORE not in doc:
-                raise OperationFailure("textScore requires a $text query")
-            out[key] = doc[_SCORE]
-        elif spec == 1 and key in doc:
-            out[key] = copy.deepcopy(doc[key])
-        elif spec != 1:
-            raise NotImplementedError(f"fake projection {spec!r}")
-    if _SCORE in doc:
-        out[_SCORE] = doc[_SCORE]
-    return out
-
-
-def _sorted(docs: list[dict[str, Any]], keys: list[tuple[str, int]]) -> list[dict[str, Any]]:
-    for field, direction in reversed(keys):
-        docs = sorted(
-            docs,
-            key=lambda d: (d.get(field) is not None, d.get(field)),
-            reverse=direction < 0,
-        )
-    return docs
-
-
-def _group(docs: list[dict[str, Any]], spec: Mapping[str, Any]) -> list[dict[str, Any]]:
-    key_expr = spec["_id"]
-    groups: dict[Any, dict[str, Any]] = {}
-    for doc in docs:
-        key = doc.get(key_expr.lstrip("$")) if isinstance(key_expr, str) else key_expr
-        group = groups.setdefault(key, {"_id": key})
-        for name, acc in spec.items():
-            if name == "_id":
-                continue
-            if acc != {"$sum": 1}:
-                raise NotImplementedError(f"fake accumulator {acc!r}")
-            group[name] = group.get(name, 0) + 1
-    return list(groups.values())
