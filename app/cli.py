@@ -1,4 +1,4 @@
-"""The ``vanta`` command: serve, migrate, seed, token."""
+"""The ``vanta`` command: serve, migrate, seed, token, reconcile, metadata copy."""
 
 from __future__ import annotations
 
@@ -30,16 +30,74 @@ def database(settings: Settings) -> Iterator[tuple[str, bool]]:
         yield dsn, True
 
 
-def _migrate(dsn: str) -> None:
+def _migrate(dsn: str, settings: Settings | None = None) -> None:
     from app.migrate import apply_migrations
 
     applied = asyncio.run(apply_migrations(dsn))
     print(f"migrations applied: {', '.join(applied)}" if applied else "migrations: up to date")
+    if settings is not None and settings.mongodb_url:
+        from app.metadata.commands import run_mongo_indexes
+
+        names = asyncio.run(run_mongo_indexes(settings))
+        print(f"mongodb indexes: {', '.join(names)}")
+
+
+def _copy_to_mongo_backend(dsn: str, settings: Settings) -> None:
+    """The seeder writes PostgreSQL metadata; with the mongo backend copy it across."""
+    if settings.metadata_backend != "mongo":
+        return
+    from app.metadata.commands import run_copy
+
+    copied = asyncio.run(run_copy(dsn, settings, to="mongo"))
+    print(f"copied metadata of {copied} documents to mongo")
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     with database(settings) as (dsn, _):
-        _migrate(dsn)
+        _migrate(dsn, settings)
+    return 0
+
+
+def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from app.errors import ApiError
+    from app.metadata.commands import run_reconcile
+
+    with database(settings) as (dsn, _):
+        try:
+            report = asyncio.run(
+                run_reconcile(
+                    dsn,
+                    settings,
+                    repair=not args.dry_run,
+                    grace=timedelta(seconds=args.grace_seconds),
+                )
+            )
+        except ApiError as error:  # a store is unreachable
+            print(f"vanta reconcile: {error.message}", file=sys.stderr)
+            return 1
+    print(f"reconcile ({settings.metadata_backend} metadata backend):")
+    for line in report.lines():
+        print(f"  {line}")
+    return 0 if report.clean or report.repaired else 1
+
+
+def cmd_metadata(settings: Settings, args: argparse.Namespace) -> int:
+    from app.errors import ApiError
+    from app.metadata.commands import MSG_NO_MONGODB_URL, run_copy
+
+    if not settings.mongodb_url:
+        print(f"vanta metadata copy: {MSG_NO_MONGODB_URL}", file=sys.stderr)
+        return 2
+
+    with database(settings) as (dsn, _):
+        try:
+            copied = asyncio.run(run_copy(dsn, settings, to=args.to, batch_size=args.batch_size))
+        except ApiError as error:  # a store is unreachable
+            print(f"vanta metadata copy: {error.message}", file=sys.stderr)
+            return 1
+    print(f"copied metadata of {copied} documents to {args.to}")
     return 0
 
 
@@ -57,6 +115,7 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
                 random_seed=args.random_seed,
             )
         )
+        _copy_to_mongo_backend(dsn, settings)
     print(
         f"seeded {counts.companies} companies, {counts.projects} projects, "
         f"{counts.documents} documents, {counts.ledger_entries} ledger entries"
@@ -111,13 +170,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     with database(settings) as (dsn, embedded):
-        _migrate(dsn)
+        _migrate(dsn, settings)
         if settings.seed_demo or (settings.seed_demo is None and embedded):
             counts = asyncio.run(seed_demo_if_empty(dsn))
             if counts is not None:
                 print(
                     f"seeded demo data: {counts.companies} companies, {counts.documents} documents"
                 )
+                _copy_to_mongo_backend(dsn, settings)
         app = create_app(dataclasses.replace(settings, database_url=dsn))
         url = f"http://{settings.host}:{settings.port}/graphql"
         print(f"GraphiQL: {url}")
@@ -157,6 +217,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("folder", type=Path, help="folder searched for *.graphql files")
     export.add_argument("-o", "--output", type=Path, help="manifest file (default: stdout)")
+    reconcile = commands.add_parser(
+        "reconcile", help="find and repair documents without metadata and metadata without rows"
+    )
+    reconcile.add_argument("--dry-run", action="store_true", help="report only, change nothing")
+    reconcile.add_argument(
+        "--grace-seconds",
+        type=int,
+        default=300,
+        help="pending uploads younger than this are in flight and left alone",
+    )
+    metadata = commands.add_parser("metadata", help="metadata store maintenance")
+    metadata_commands = metadata.add_subparsers(dest="metadata_command", required=True)
+    copy = metadata_commands.add_parser("copy", help="copy all metadata to one backend")
+    copy.add_argument("--to", required=True, choices=("mongo", "postgres"))
+    copy.add_argument("--batch-size", type=int, default=1000)
     return parser
 
 
@@ -166,6 +241,8 @@ COMMANDS = {
     "seed": cmd_seed,
     "token": cmd_token,
     "persisted": cmd_persisted,
+    "reconcile": cmd_reconcile,
+    "metadata": cmd_metadata,
 }
 
 

@@ -98,6 +98,8 @@ class Settings:
         backend = env.get("VANTA_METADATA_BACKEND", "postgres") or "postgres"
         if backend not in ("postgres", "mongo"):
             raise ConfigError(f"VANTA_METADATA_BACKEND must be postgres or mongo, got {backend!r}")
+        if backend == "mongo" and not env.get("VANTA_MONGODB_URL"):
+            raise ConfigError("VANTA_METADATA_BACKEND=mongo needs VANTA_MONGODB_URL")
         loaders = (env.get("VANTA_LOADERS", "on") or "on").strip().lower()
         if loaders not in ("on", "off"):
             raise ConfigError(f"VANTA_LOADERS must be on or off, got {loaders!r}")

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from app.cache.response_cache import ResponseCache
 from app.config import Settings
+from app.metadata.backend import MetadataBackend
 from app.persisted.apq import PersistedQueries
 from app.persisted.trusted import TrustedDocuments
 from schema.build import VantaSchema
@@ -15,6 +16,7 @@ from schema.build import VantaSchema
 __all__ = [
     "DB_POOL",
     "JWT_SECRET",
+    "METADATA",
     "PERSISTED_QUERIES",
     "REDIS",
     "RESPONSE_CACHE",
@@ -27,6 +29,7 @@ SETTINGS = web.AppKey("settings", Settings)
 SCHEMA = web.AppKey("schema", VantaSchema)
 JWT_SECRET = web.AppKey("jwt_secret", str)
 DB_POOL = web.AppKey("db_pool", asyncpg.Pool)
+METADATA = web.AppKey("metadata_backend", MetadataBackend)
 REDIS = web.AppKey("redis", redis.Redis)
 RESPONSE_CACHE = web.AppKey("response_cache", ResponseCache)
 PERSISTED_QUERIES = web.AppKey("persisted_queries", PersistedQueries)

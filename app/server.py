@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -12,7 +13,8 @@ from app.config import Settings
 from app.db.pool import create_pool
 from app.graphql_http import graphql_handler
 from app.health import healthz, readyz
-from app.keys import DB_POOL, JWT_SECRET, SCHEMA, SETTINGS, TRUSTED_DOCUMENTS
+from app.keys import DB_POOL, JWT_SECRET, METADATA, SCHEMA, SETTINGS, TRUSTED_DOCUMENTS
+from app.metadata.backend import metadata_backend_ctx
 from app.metrics import METRICS, Metrics, metrics_handler
 from app.persisted.trusted import TrustedDocuments
 from app.redis_client import redis_client_ctx
@@ -24,8 +26,13 @@ __all__ = ["create_app"]
 MAX_BODY_BYTES = 2 * 1024 * 1024
 
 
-def create_app(settings: Settings) -> web.Application:
+def create_app(
+    settings: Settings, *, mongo_client_factory: Callable[[], Any] | None = None
+) -> web.Application:
     """Build the application; ``settings.database_url`` must name a reachable server.
+
+    ``mongo_client_factory`` replaces the AsyncMongoClient of the mongo metadata backend
+    (tests pass an in-memory stand-in when no MongoDB server is available).
 
     Recommended use::
 
@@ -40,7 +47,14 @@ def create_app(settings: Settings) -> web.Application:
     app[METRICS] = Metrics(app, DB_POOL)
     if settings.trusted_documents is not None:
         app[TRUSTED_DOCUMENTS] = TrustedDocuments.load(settings.trusted_documents)
-    app.cleanup_ctx.extend([_db_pool, redis_client_ctx, cache_ctx])
+    app.cleanup_ctx.extend(
+        [
+            _db_pool,
+            metadata_backend_ctx(METADATA, mongo_client_factory),
+            redis_client_ctx,
+            cache_ctx,
+        ]
+    )
     app.router.add_route("*", "/graphql", graphql_handler)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -19,7 +19,7 @@ from app.cache.response_cache import CacheStatus
 from app.db.session import DbSession
 from app.execution import execute_operation
 from app.graphql_request import GraphQLRequest
-from app.keys import DB_POOL, RESPONSE_CACHE, SCHEMA, SETTINGS
+from app.keys import DB_POOL, METADATA, RESPONSE_CACHE, SCHEMA, SETTINGS
 from loaders.factory import create_loaders
 from schema.context import Context
 
@@ -108,6 +108,7 @@ async def _execute(
     app = request.app
     settings = app[SETTINGS]
     db = DbSession(app[DB_POOL])
+    metadata = app[METADATA].bind(db)
     cache_tags: set[str] = set()
     context = Context(
         request=request,
@@ -115,11 +116,16 @@ async def _execute(
         db=db,
         pool=app[DB_POOL],
         loaders=create_loaders(
-            db, viewer, batching=settings.loaders_enabled, cache_tags=cache_tags
+            db,
+            viewer,
+            batching=settings.loaders_enabled,
+            metadata=metadata,
+            cache_tags=cache_tags,
         ),
         viewer=viewer,
         request_id=request_id,
         cache_tags=cache_tags,
+        metadata_store=metadata,
     )
     outcome = await execute_operation(
         app[SCHEMA], graphql_request, context, allow_mutations=request.method == "POST"

@@ -1,8 +1,10 @@
 """`make bench`: Q1/Q2/Q3 against `vanta serve` with loaders on and off; writes RESULTS.md.
 
 Environment: ``VANTA_BENCH_DATABASE_URL`` (default: database ``vanta_bench`` on the local
-server at 127.0.0.1:5432, else an embedded PostgreSQL under bench/.work) and
-``VANTA_BENCH_DURATION`` (seconds of load per query and mode, default 10).
+server at 127.0.0.1:5432, else an embedded PostgreSQL under bench/.work),
+``VANTA_BENCH_DURATION`` (seconds of load per query and mode, default 10) and
+``VANTA_BENCH_MONGODB_URL`` (Q1 is also measured with the MongoDB metadata backend; unset:
+that row says it was skipped and why).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import asyncpg
 
 from app.auth import issue_token
 from app.migrate import apply_migrations
+from bench.backends import backends_markdown, backends_table, measure_backends
 from bench.cache_key import cache_key_microseconds
 from bench.queries import payloads
 from bench.report import Dataset, ModeResult, console_table, machine, markdown
@@ -235,9 +238,12 @@ def run(seconds: int) -> str:
         print(f"dataset: {data.companies} companies, {data.documents} documents", flush=True)
         setup = Setup(dsn, secret, token, data, seconds, wrk)
         results = [measure_mode(mode, mode_env, setup) for mode, mode_env in MODES]
+        backends = measure_backends(setup, results[0])
     key_us = cache_key_microseconds(data.company_id, data.document_id)
     print(console_table(results, key_us))
+    print("\n" + backends_table(backends))
     text = markdown(date, machine(wrk_version(wrk)), data, seconds, results, key_us)
+    text += "\n" + backends_markdown(backends)
     RESULTS.write_text(text)
     print(f"\nwrote {RESULTS.relative_to(BENCH_DIR.parent)}")
     return text

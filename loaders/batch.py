@@ -19,8 +19,9 @@ import strawberry
 from app.db import companies as company_sql
 from app.db import documents as document_sql
 from app.db import ledger as ledger_sql
-from app.db import metadata as metadata_sql
 from app.db.session import DbSession
+from app.metadata.documents import narrow_by_tag
+from app.metadata.store import MetadataStore
 from loaders.keys import (
     DocumentCountKey,
     DocumentPageKey,
@@ -90,11 +91,11 @@ async def ledger_entries(
 
 
 async def metadata(
-    db: DbSession, scope: Scope, document_ids: Sequence[int]
+    store: MetadataStore, scope: Scope, document_ids: Sequence[int]
 ) -> list[DocumentMetadata | None]:
     """Keys are ids of documents already checked against the scope by their parent."""
-    rows = await metadata_sql.metadata_by_document_ids(db, document_ids)
-    by_id = {row["document_id"]: DocumentMetadata.from_row(row) for row in rows}
+    found = await store.fetch_many(document_ids)
+    by_id = {doc_id: DocumentMetadata.from_row(row) for doc_id, row in found.items()}
     return [by_id.get(i) for i in document_ids]
 
 
@@ -160,11 +161,16 @@ async def _per_company(
 
 
 async def company_documents(
-    db: DbSession, scope: Scope, keys: Sequence[DocumentPageKey]
+    db: DbSession,
+    scope: Scope,
+    keys: Sequence[DocumentPageKey],
+    *,
+    store: MetadataStore | None = None,
 ) -> list[Page[Document]]:
     async def fetch(company_ids: list[int], key: DocumentPageKey) -> dict[int, Page[Document]]:
+        criteria = await narrow_by_tag(store, key.criteria, company_ids)
         pages = await document_sql.list_documents_for_companies(
-            db, company_ids, key.criteria, first=key.first, after=key.after, ascending=key.ascending
+            db, company_ids, criteria, first=key.first, after=key.after, ascending=key.ascending
         )
         return {
             cid: Page([Document.from_row(r) for r in page.rows], page.has_next)
@@ -177,10 +183,15 @@ async def company_documents(
 
 
 async def company_document_counts(
-    db: DbSession, scope: Scope, keys: Sequence[DocumentCountKey]
+    db: DbSession,
+    scope: Scope,
+    keys: Sequence[DocumentCountKey],
+    *,
+    store: MetadataStore | None = None,
 ) -> list[int]:
     async def fetch(company_ids: list[int], key: DocumentCountKey) -> dict[int, int]:
-        return await document_sql.count_documents_for_companies(db, company_ids, key.criteria)
+        criteria = await narrow_by_tag(store, key.criteria, company_ids)
+        return await document_sql.count_documents_for_companies(db, company_ids, criteria)
 
     return await _per_company(scope, keys, lambda k: k.criteria, fetch, _zero)
 

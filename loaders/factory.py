@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -16,6 +17,8 @@ from strawberry.dataloader import DataLoader
 from app.auth import Viewer
 from app.cache import tags
 from app.db.session import DbSession
+from app.metadata.postgres import PostgresMetadataStore
+from app.metadata.store import MetadataStore
 from loaders import batch
 from loaders.keys import (
     DocumentCountKey,
@@ -69,23 +72,27 @@ def create_loaders(
     viewer: Viewer | None,
     *,
     batching: bool = True,
+    metadata: MetadataStore | None = None,
     cache_tags: set[str] | None = None,
 ) -> Loaders:
     """Loaders for one request; ``viewer`` None (anonymous) sees no rows at all.
 
-    Every key loaded adds its cache tag to ``cache_tags``, so the response cache knows
-    which mutations make a stored response stale.
+    ``metadata`` is the request's metadata store (default: PostgreSQL on ``db``). Every
+    key loaded adds its cache tag to ``cache_tags``, so the response cache knows which
+    mutations make a stored response stale.
     """
     scope: list[int] | None = [] if viewer is None else viewer.scope
+    store = metadata if metadata is not None else PostgresMetadataStore(db)
     recorded = cache_tags if cache_tags is not None else set()
 
     def make(
-        fn: Callable[[DbSession, Any, Sequence[K]], Awaitable[list[V]]],
+        fn: Callable[[Any, Any, Sequence[K]], Awaitable[list[V]]],
         tag_of: Callable[[K], str],
+        source: Any = db,
     ) -> DataLoader[K, V]:
         async def load(keys: list[K]) -> list[V]:
             recorded.update(map(tag_of, keys))
-            return await fn(db, scope, keys)
+            return await fn(source, scope, keys)
 
         if batching:
             return DataLoader(load_fn=load)
@@ -96,11 +103,15 @@ def create_loaders(
         document=make(batch.documents, tags.document),
         project=make(batch.projects, tags.project),
         ledger_entry=make(batch.ledger_entries, tags.ledger_entry),
-        metadata=make(batch.metadata, tags.document),
+        metadata=make(batch.metadata, tags.document, store),
         company_projects=make(batch.company_projects, tags.company_projects),
         company_relationships=make(batch.company_relationships, tags.company_relationships),
-        company_documents=make(batch.company_documents, _company_documents_tag),
-        company_document_count=make(batch.company_document_counts, _company_documents_tag),
+        company_documents=make(
+            partial(batch.company_documents, store=store), _company_documents_tag
+        ),
+        company_document_count=make(
+            partial(batch.company_document_counts, store=store), _company_documents_tag
+        ),
         company_ledger=make(batch.company_ledger, _company_ledger_tag),
         company_ledger_count=make(batch.company_ledger_counts, _company_ledger_tag),
         financial_summary=make(batch.financial_summaries, _company_ledger_tag),

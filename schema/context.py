@@ -11,6 +11,8 @@ from app.auth import Viewer
 from app.config import Settings
 from app.db.session import DbSession
 from app.errors import unauthenticated
+from app.metadata.postgres import PostgresMetadataStore
+from app.metadata.store import MetadataStore
 from loaders.factory import Loaders
 
 __all__ = ["Context"]
@@ -29,6 +31,15 @@ class Context:
     cache_tags: set[str] = field(default_factory=set)
     # Tags of the data a mutation changed: invalidated before the response is sent.
     invalidations: set[str] = field(default_factory=set)
+    # None: the PostgreSQL backend on ``db`` (what tests building a Context by hand get).
+    metadata_store: MetadataStore | None = None
+
+    @property
+    def metadata(self) -> MetadataStore:
+        """The metadata store of this request, whichever backend the process uses."""
+        if self.metadata_store is None:
+            self.metadata_store = PostgresMetadataStore(self.db)
+        return self.metadata_store
 
     def require_viewer(self) -> Viewer:
         """The authenticated caller; UNAUTHENTICATED for anonymous requests."""

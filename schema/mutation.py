@@ -13,10 +13,11 @@ from app.db import companies as company_sql
 from app.db import document_writes
 from app.db import documents as document_sql
 from app.db import ledger as ledger_sql
-from app.db import metadata as metadata_sql
 from app.db.documents import Executor
 from app.domain import DOCUMENT_STATUSES, DOCUMENT_TYPES, ENTRY_TYPES, category_for
 from app.errors import CONFLICT, ApiError, bad_input
+from app.metadata.lifecycle import create_document, remove_document
+from app.metadata.store import MetadataRecord
 from app.text_metadata import derive_metadata
 from schema.ids import parse_id
 from schema.inputs import (
@@ -115,26 +116,24 @@ class Mutation:
         project_id = None if input.project_id is None else parse_id(input.project_id, "projectId")
         metadata = derive_metadata(input.content, document_type)
         metadata["tags"] = document_tags
-        async with ctx.db.transaction() as tx:
+        values = {
+            "company_id": company_id,
+            "project_id": project_id,
+            "filename": filename,
+            "document_type": document_type,
+            "category": category_for(document_type),
+            "mime_type": optional_text(input.mime_type, "mimeType", 127),
+            "file_size": len(content),
+            "content_sha256": hashlib.sha256(content).hexdigest(),
+            "uploaded_by": viewer.subject,
+        }
+
+        async def check(tx: Executor) -> None:
             if await company_sql.companies_by_ids(tx, [company_id], None) == []:
                 raise hidden(viewer, "Company", company_id)
             await _check_project(tx, project_id, company_id)
-            row = await document_writes.insert_document(
-                tx,
-                {
-                    "company_id": company_id,
-                    "project_id": project_id,
-                    "filename": filename,
-                    "document_type": document_type,
-                    "category": category_for(document_type),
-                    "processing_status": "processed",
-                    "mime_type": optional_text(input.mime_type, "mimeType", 127),
-                    "file_size": len(content),
-                    "content_sha256": hashlib.sha256(content).hexdigest(),
-                    "uploaded_by": viewer.subject,
-                },
-            )
-            await metadata_sql.upsert_metadata(tx, row["id"], metadata)
+
+        row = await create_document(ctx.db, ctx.metadata, values, metadata, check)
         ctx.invalidations.update(tags.document_change(row["id"], company_id))
         return Document.from_row(row)
 
@@ -169,7 +168,8 @@ class Mutation:
             await _check_project(tx, project_id, current["company_id"])
             row = await document_writes.update_document(tx, document_id, changes)
             if new_tags is not None:
-                await metadata_sql.set_tags(tx, document_id, new_tags)
+                record = MetadataRecord(document_id, row["company_id"], row["uploaded_at"], {})
+                await ctx.metadata.set_tags(record, new_tags, tx=tx)
         ctx.invalidations.update(tags.document_change(document_id, row["company_id"]))
         return Document.from_row(row)
 
@@ -178,13 +178,17 @@ class Mutation:
         ctx = info.context
         viewer = ctx.require_viewer()
         document_id = parse_id(id)
-        async with ctx.db.transaction() as tx:
-            current = await document_writes.lock_document(tx, document_id)
+
+        owner: list[int] = []  # the company of the row being deleted, for invalidation
+
+        def check(current: asyncpg.Record | None) -> None:
             if current is None:
                 raise hidden(viewer, "Document", document_id)
             _writer_sees(viewer, current["company_id"], "Document", document_id)
-            deleted = await document_writes.delete_document(tx, document_id)
-        ctx.invalidations.update(tags.document_change(document_id, current["company_id"]))
+            owner.append(current["company_id"])
+
+        deleted = await remove_document(ctx.db, ctx.metadata, document_id, check)
+        ctx.invalidations.update(tags.document_change(document_id, owner[0]))
         return deleted
 
     @strawberry.mutation

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import strawberry
 
@@ -12,6 +14,7 @@ from app.cursors import decode_cursor, encode_cursor
 from app.db import companies as company_sql
 from app.db import documents as document_sql
 from app.errors import bad_input, not_found
+from app.metadata.documents import count_search, narrow_by_tag, search_page
 from app.monitoring import snapshot
 from loaders.keys import LedgerCountKey, LedgerPageKey, SummaryKey
 from schema.connections import (
@@ -47,6 +50,7 @@ from schema.types import (
 
 __all__ = ["Query"]
 
+T = TypeVar("T")
 COMPANY_CURSOR = "co"  # companies by (name, id) ascending
 MAX_SEARCH_LENGTH = 256
 
@@ -112,6 +116,8 @@ class Query:
         if criteria.company_id is not None and not viewer.can_see(criteria.company_id):
             return empty_connection()
         ctx.cache_tags.update(tags.document_list(viewer.scope, criteria.company_id))
+        companies = [criteria.company_id] if criteria.company_id is not None else viewer.scope
+        criteria = await narrow_by_tag(ctx.metadata, criteria, companies)
         page = await document_sql.list_documents(
             ctx.db, viewer.scope, criteria, first=first, after=after_key, ascending=ascending
         )
@@ -144,12 +150,12 @@ class Query:
         if criteria.company_id is not None and not viewer.can_see(criteria.company_id):
             return empty_connection()
         ctx.cache_tags.update(tags.document_list(viewer.scope, criteria.company_id))
-        page = await document_sql.search_documents(
-            ctx.db, viewer.scope, text, criteria, first=first, after=after_key
+        page = await search_page(
+            ctx.db, ctx.metadata, viewer.scope, text, criteria, first=first, after=after_key
         )
 
         async def count() -> int:
-            return await document_sql.count_search_matches(ctx.db, viewer.scope, text, criteria)
+            return await count_search(ctx.db, ctx.metadata, viewer.scope, text, criteria)
 
         nodes = [Document.from_row(row) for row in page.rows]
         ranks = [row["rank"] for row in page.rows]
@@ -205,11 +211,13 @@ class Query:
         viewer = ctx.require_viewer()
         company = None if company_id is None else parse_id(company_id, "companyId")
         if company is not None and not viewer.can_see(company):
-            rows = []
-        else:
-            ctx.cache_tags.update(tags.document_list(viewer.scope, company))
-            rows = await document_sql.document_statistics(ctx.db, viewer.scope, company)
-        return _statistics(rows)
+            return _statistics([])
+        ctx.cache_tags.update(tags.document_list(viewer.scope, company))
+        rows = await document_sql.document_statistics(ctx.db, viewer.scope, company)
+        companies = viewer.scope if company is None else [company]
+        statistics = _statistics(rows)
+        statistics.metadata_statistics = _once(lambda: ctx.metadata.statistics(companies))
+        return statistics
 
     @strawberry.field(description="Process and pool figures. Admins only.")
     async def system_metrics(self, info: strawberry.Info) -> SystemMetrics:
@@ -223,6 +231,19 @@ class Query:
 
 
 _GROUP_COLUMNS = ("document_type", "status", "category", "processing_status")
+
+
+def _once(make: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T]]:
+    """The first call starts ``make()``; every caller awaits that same result."""
+    task: asyncio.Future[T] | None = None
+
+    def get() -> Awaitable[T]:
+        nonlocal task
+        if task is None:
+            task = asyncio.ensure_future(make())
+        return task
+
+    return get
 
 
 def _statistics(rows: list) -> DocumentStatistics:

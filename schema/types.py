@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -11,6 +12,7 @@ import strawberry
 
 from app.cursors import decode_cursor, encode_cursor
 from app.errors import bad_input
+from app.metadata.store import MetadataStatistics
 from loaders.keys import (
     DocumentCountKey,
     DocumentPageKey,
@@ -225,6 +227,25 @@ class DocumentStatistics:
     by_status: list[CountBucket]
     by_category: list[CountBucket]
     by_processing_status: list[CountBucket]
+    # Asked only when a metadata field is selected; one aggregation serves both.
+    metadata_statistics: strawberry.Private[Callable[[], Awaitable[MetadataStatistics]] | None] = (
+        None
+    )
+
+    async def _metadata(self) -> MetadataStatistics:
+        if self.metadata_statistics is None:
+            return MetadataStatistics()
+        return await self.metadata_statistics()
+
+    @strawberry.field(description="Documents by metadata classification, biggest first.")
+    async def by_classification(self) -> list[CountBucket]:
+        stats = await self._metadata()
+        return [CountBucket(key=key, count=n) for key, n in stats.by_classification]
+
+    @strawberry.field(description="Documents carrying each tag, biggest first.")
+    async def by_tag(self) -> list[CountBucket]:
+        stats = await self._metadata()
+        return [CountBucket(key=key, count=n) for key, n in stats.by_tag]
 
 
 @strawberry.type

@@ -144,8 +144,8 @@ class Api:
         return body["data"]  # type: ignore[no-any-return]
 
 
-async def _start(settings: Settings) -> AsyncIterator[Api]:
-    client = TestClient(TestServer(create_app(settings)))
+async def _start(settings: Settings, **app_options: Any) -> AsyncIterator[Api]:
+    client = TestClient(TestServer(create_app(settings, **app_options)))
     await client.start_server()
     try:
         yield Api(client)

@@ -8,7 +8,16 @@ import asyncpg
 
 from app.db.documents import COLUMNS, Executor
 
-__all__ = ["delete_document", "insert_document", "lock_document", "update_document"]
+__all__ = [
+    "delete_document",
+    "delete_documents",
+    "document_states",
+    "insert_document",
+    "lock_document",
+    "mark_failed",
+    "set_processing_status",
+    "update_document",
+]
 
 _UPDATABLE = ("filename", "document_type", "category", "status", "project_id")
 
@@ -60,3 +69,36 @@ async def update_document(
 async def delete_document(db: Executor, document_id: int) -> bool:
     rows = await db.fetch("DELETE FROM documents WHERE id = $1 RETURNING id", document_id)
     return bool(rows)
+
+
+async def set_processing_status(
+    db: Executor, document_id: int, status: str
+) -> asyncpg.Record | None:
+    """The updated row; None when the document was deleted meanwhile."""
+    rows = await db.fetch(
+        f"UPDATE documents AS d SET processing_status = $2 WHERE d.id = $1 RETURNING {COLUMNS}",
+        document_id,
+        status,
+    )
+    return rows[0] if rows else None
+
+
+async def document_states(db: Executor) -> list[asyncpg.Record]:
+    """(id, processing_status, uploaded_at) of every document, for reconciliation."""
+    return await db.fetch("SELECT id, processing_status, uploaded_at FROM documents ORDER BY id")
+
+
+async def delete_documents(db: Executor, document_ids: list[int]) -> int:
+    rows = await db.fetch(
+        "DELETE FROM documents WHERE id = ANY($1::bigint[]) RETURNING id", document_ids
+    )
+    return len(rows)
+
+
+async def mark_failed(db: Executor, document_ids: list[int]) -> int:
+    rows = await db.fetch(
+        "UPDATE documents SET processing_status = 'failed' WHERE id = ANY($1::bigint[]) "
+        "RETURNING id",
+        document_ids,
+    )
+    return len(rows)

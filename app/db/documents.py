@@ -20,6 +20,7 @@ __all__ = [
     "documents_by_ids",
     "list_documents",
     "list_documents_for_companies",
+    "rank_documents",
     "search_documents",
 ]
 
@@ -44,6 +45,8 @@ class DocumentCriteria:
     uploaded_after: datetime | None = None
     uploaded_before: datetime | None = None
     tag: str | None = None
+    # Set instead of ``tag`` when the metadata store is not in PostgreSQL: the ids it tagged.
+    document_ids: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,8 @@ def _conditions(criteria: DocumentCriteria, params: Params) -> list[str]:
             "EXISTS (SELECT 1 FROM document_metadata m WHERE m.document_id = d.id "
             f"AND m.tags @> ARRAY[{params.add(criteria.tag)}::text])"
         )
+    if criteria.document_ids is not None:
+        where.append(f"d.id = ANY({params.add(list(criteria.document_ids))}::bigint[])")
     return where
 
 
@@ -206,6 +211,25 @@ async def search_documents(
         "JOIN document_metadata m ON m.document_id = d.id "
         "CROSS JOIN websearch_to_tsquery('english', $1) AS q(query) "
         f"WHERE {_where(where)} ORDER BY rank DESC, d.id DESC LIMIT {params.add(first + 1)}"
+    )
+    return _page(await db.fetch(sql, *params.values), first)
+
+
+async def rank_documents(
+    db: Executor,
+    scope: Sequence[int] | None,
+    hits: Sequence[Any],
+    criteria: DocumentCriteria,
+    *,
+    first: int,
+) -> DocumentPage:
+    """Rows of ranked ``hits`` (document_id, rank) that pass scope and criteria, best first."""
+    params = Params([h.document_id for h in hits], [h.rank for h in hits])
+    where = [*_scope(scope, params), *_conditions(criteria, params)]
+    sql = (
+        f"SELECT {COLUMNS}, s.rank FROM unnest($1::bigint[], $2::float8[]) AS s(id, rank) "
+        f"JOIN documents d ON d.id = s.id WHERE {_where(where)} "
+        f"ORDER BY s.rank DESC, d.id DESC LIMIT {params.add(first + 1)}"
     )
     return _page(await db.fetch(sql, *params.values), first)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -142,9 +144,17 @@ async def test_serve_with_external_database_migrates_seeds_and_answers_q1(
             assert response.status == 200
 
 
-async def test_serve_without_database_url_runs_and_stops_embedded_postgres(
-    tmp_path: Path,
-) -> None:
+async def test_serve_without_database_url_runs_and_stops_embedded_postgres() -> None:
+    # A private directory rather than tmp_path: other pytest sessions on the machine prune
+    # old basetemp folders, which must not pull the data directory from under PostgreSQL.
+    private = Path(tempfile.mkdtemp(prefix="vanta-embedded-"))
+    try:
+        await _embedded_serve_round_trip(private)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+async def _embedded_serve_round_trip(tmp_path: Path) -> None:
     env = _env(tmp_path)
     pgdata = tmp_path / "data" / "pgdata"
     async with _serving(env) as (base, token), aiohttp.ClientSession() as session:

@@ -1,0 +1,1 @@
+"""The document metadata store: one interface, a PostgreSQL and a MongoDB backend."""
