@@ -2,15 +2,15 @@
 
 Follows GraphQL over HTTP: POST (JSON or application/graphql) and GET (queries only);
 ``application/graphql-response+json`` when the client accepts it; request errors (bad
-body, parse or validation failure) are 4xx with a GraphQL-shaped body.
+body, parse or validation failure) are 4xx with a GraphQL-shaped body. Requests a browser
+could send cross-site without a preflight are refused (app.csrf); a JSON array body is a
+batch whose operations run one after another, each on its own, answered as an array.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import time
-import uuid
 from typing import Any
 
 import orjson
@@ -18,17 +18,20 @@ from aiohttp import web
 from strawberry.http.ides import get_graphql_ide_html
 
 from app.auth import Viewer, decode_token
+from app.csrf import MSG_CSRF, is_csrf_risk
 from app.db.session import DbSession
 from app.errors import (
+    CSRF_BLOCKED,
     INTERNAL_SERVER_ERROR,
     UNAUTHENTICATED,
     ApiError,
 )
-from app.execution import execute_operation
+from app.execution import Outcome, execute_operation
 from app.graphql_errors import MSG_INTERNAL
-from app.graphql_request import GraphQLRequest, RequestError, parse_request
+from app.graphql_request import GraphQLRequest, RequestError, parse_operations
 from app.keys import DB_POOL, JWT_SECRET, SCHEMA, SETTINGS
 from app.metrics import METRICS
+from app.request_id import REQUEST_ID_HEADER, request_id_of
 from loaders.factory import create_loaders
 from schema.context import Context
 
@@ -39,14 +42,6 @@ log = logging.getLogger("vanta.http")
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
 ROUND_TRIPS_HEADER = "X-DB-Round-Trips"
-REQUEST_ID_HEADER = "X-Request-Id"
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-
-
-def request_id_of(request: web.Request) -> str:
-    """The caller's X-Request-Id when it is sane, else a new one."""
-    given = request.headers.get(REQUEST_ID_HEADER, "")
-    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
 
 
 async def graphql_handler(request: web.Request) -> web.StreamResponse:
@@ -57,10 +52,19 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
     try:
         if request.method == "GET" and _wants_ide(request):
             return web.Response(text=get_graphql_ide_html("graphiql"), content_type="text/html")
+        if is_csrf_risk(request):
+            raise RequestError(400, MSG_CSRF, CSRF_BLOCKED)
         viewer = _authenticate(request)
-        graphql_request = await parse_request(request)
-        db = DbSession(request.app[DB_POOL])
-        response = await _execute(request, db, graphql_request, viewer, request_id, media_type)
+        settings = request.app[SETTINGS]
+        operations, batched = await parse_operations(request, settings.max_batch_operations)
+        db = DbSession(request.app[DB_POOL], settings.db_acquire_timeout_seconds)
+        if batched:
+            response = await _execute_batch(request, db, operations, viewer, request_id, media_type)
+        else:
+            outcome = await _execute(request, db, operations[0], viewer, request_id)
+            response = _respond(
+                outcome.body, outcome.status, media_type, request_id, _debug_headers(request, db)
+            )
     except RequestError as error:
         body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
         response = _respond(body, error.status, media_type, request_id, error.headers)
@@ -85,14 +89,41 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
     return response
 
 
+async def _execute_batch(
+    request: web.Request,
+    db: DbSession,
+    operations: list[GraphQLRequest],
+    viewer: Viewer | None,
+    request_id: str,
+    media_type: str,
+) -> web.Response:
+    """Each operation on its own (own loaders, own timeout, own errors); 200 with an array."""
+    bodies = []
+    for operation in operations:
+        try:
+            outcome = await _execute(request, db, operation, viewer, request_id)
+        except RequestError as error:
+            outcome = Outcome(
+                {"errors": [{"message": error.message, "extensions": {"code": error.code}}]},
+                error.status,
+            )
+        bodies.append(outcome.body)
+    return _respond(bodies, 200, media_type, request_id, _debug_headers(request, db))
+
+
+def _debug_headers(request: web.Request, db: DbSession) -> dict[str, str] | None:
+    if request.app[SETTINGS].debug:
+        return {ROUND_TRIPS_HEADER: str(db.round_trips)}
+    return None
+
+
 async def _execute(
     request: web.Request,
     db: DbSession,
     graphql_request: GraphQLRequest,
     viewer: Viewer | None,
     request_id: str,
-    media_type: str,
-) -> web.StreamResponse:
+) -> Outcome:
     app = request.app
     settings = app[SETTINGS]
     context = Context(
@@ -104,11 +135,13 @@ async def _execute(
         viewer=viewer,
         request_id=request_id,
     )
-    outcome = await execute_operation(
-        app[SCHEMA], graphql_request, context, allow_mutations=request.method == "POST"
+    return await execute_operation(
+        app[SCHEMA],
+        graphql_request,
+        context,
+        allow_mutations=request.method == "POST",
+        timeout_seconds=settings.request_timeout_seconds,
     )
-    headers = {ROUND_TRIPS_HEADER: str(db.round_trips)} if settings.debug else None
-    return _respond(outcome.body, outcome.status, media_type, request_id, headers)
 
 
 def _respond(

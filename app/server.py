@@ -7,18 +7,20 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from app.auth import jwt_secret_for
-from app.config import Settings
+from app.config import DEFAULT_MAX_BODY_BYTES, Settings
 from app.db.pool import create_pool
 from app.graphql_http import graphql_handler
 from app.health import healthz, readyz
-from app.keys import DB_POOL, JWT_SECRET, SCHEMA, SETTINGS
+from app.keys import DB_POOL, JWT_SECRET, RATE_LIMITER, SCHEMA, SETTINGS
 from app.metrics import METRICS, Metrics, metrics_handler
+from app.ratelimit import FallbackLimiter, InProcessLimiter, quotas_from, rate_limit_middleware
+from app.ratelimit.client_key import key_function
+from app.redis_client import redis_client
 from schema.build import build_schema
 
-__all__ = ["create_app"]
+__all__ = ["MAX_BODY_BYTES", "create_app"]
 
-# Room for a 1 MB uploadDocument content plus JSON escaping.
-MAX_BODY_BYTES = 2 * 1024 * 1024
+MAX_BODY_BYTES = DEFAULT_MAX_BODY_BYTES  # the default of VANTA_MAX_BODY_BYTES
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -30,12 +32,24 @@ def create_app(settings: Settings) -> web.Application:
     """
     if not settings.database_url:
         raise ValueError("settings.database_url is required (the CLI starts the embedded one)")
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
-    app[SCHEMA] = build_schema()
+    app[SCHEMA] = build_schema(settings)
     app[JWT_SECRET] = jwt_secret_for(settings)
     app[METRICS] = Metrics(app, DB_POOL)
+    # Middlewares, outermost first: the rate limit counts a request before any work on it.
+    quotas = quotas_from(settings)
+    if quotas:
+        limiter = FallbackLimiter(
+            InProcessLimiter(quotas, max_keys=settings.rate_limit_max_keys),
+            timeout_seconds=settings.redis_timeout_seconds,
+            retry_seconds=settings.redis_retry_seconds,
+        )
+        app[RATE_LIMITER] = limiter
+        key_of = key_function(app[JWT_SECRET], settings.trusted_proxies)
+        app.middlewares.append(rate_limit_middleware(limiter, key_of))
     app.cleanup_ctx.append(_db_pool)
+    app.cleanup_ctx.append(redis_client)  # after the limiter exists: it plugs Redis into it
     app.router.add_route("*", "/graphql", graphql_handler)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
@@ -47,7 +61,11 @@ async def _db_pool(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     assert settings.database_url is not None
     pool = await create_pool(
-        settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+        settings.database_url,
+        min_size=settings.db_pool_min,
+        max_size=settings.db_pool_max,
+        statement_timeout_ms=settings.statement_timeout_ms,
+        connect_timeout=settings.db_connect_timeout_seconds,
     )
     app[DB_POOL] = pool
     yield

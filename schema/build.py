@@ -5,11 +5,18 @@ from __future__ import annotations
 import logging
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, ValidationRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
 from strawberry.types import ExecutionContext
 
+from app.config import Settings
 from app.errors import ApiError
+from schema.limits import QueryLimits, limit_rules
 from schema.mutation import Mutation
 from schema.query import Query
 
@@ -34,11 +41,30 @@ class VantaSchema(strawberry.Schema):
         return None
 
 
-def build_schema() -> VantaSchema:
+def build_schema(settings: Settings | None = None) -> VantaSchema:
+    """The schema with the query limits of ``settings`` (defaults when None).
+
+    Limits are validation rules and a parser option, so they apply before execution
+    whatever executes the operation; the rule classes are built once here, which keeps
+    them part of the validation cache's key rather than a new one per request.
+    """
+    settings = settings or Settings()
+    limits = QueryLimits(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+        max_cost=settings.max_query_cost,
+        max_page_size=settings.max_page_size,
+    )
+    rules: list[type[ValidationRule]] = list(limit_rules(limits))
+    if not settings.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    max_tokens = settings.max_tokens
     return VantaSchema(
         query=Query,
         mutation=Mutation,
         extensions=[
+            lambda: MaxTokensLimiter(max_token_count=max_tokens),
+            lambda: AddValidationRules(rules),
             lambda: ParserCache(maxsize=PARSE_CACHE_SIZE),
             lambda: ValidationCache(maxsize=VALIDATION_CACHE_SIZE),
         ],

@@ -108,6 +108,9 @@ def settings(test_db: TestDatabase, tmp_path_factory: pytest.TempPathFactory) ->
         data_dir=tmp_path_factory.mktemp("data"),
         jwt_secret=JWT_SECRET,
         debug=True,
+        # Off for the shared app (every test is the same subject); tests/app/ratelimit turn it on.
+        rate_limit_per_minute=0,
+        rate_limit_per_hour=0,
     )
 
 
