@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -28,6 +29,14 @@ _UNAVAILABLE = (
 
 
 def _unavailable() -> ApiError:
+    """SERVICE_UNAVAILABLE, unless the task is being cancelled (e.g. the request timed out).
+
+    Cancelling a query makes asyncpg's release fail with errors that look like an outage;
+    turning those into an answer would swallow the cancellation and hide the TIMEOUT.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
     return ApiError(MSG_DB_UNAVAILABLE, SERVICE_UNAVAILABLE)
 
 
