@@ -1,4 +1,5 @@
-"""`make bench`: Q1/Q2/Q3 against `vanta serve` with loaders on and off; writes RESULTS.md.
+"""`make bench`: Q1/Q2/Q3 against `vanta serve` with loaders on and off, then the rate
+limiter's own figures (bench/limiter.py); writes RESULTS.md.
 
 Environment: ``VANTA_BENCH_DATABASE_URL`` (default: database ``vanta_bench`` on the local
 server at 127.0.0.1:5432, else an embedded PostgreSQL under bench/.work) and
@@ -24,6 +25,8 @@ import asyncpg
 
 from app.auth import issue_token
 from app.migrate import apply_migrations
+from bench.limiter import markdown as limiter_markdown
+from bench.limiter import measure as measure_limiter
 from bench.queries import payloads
 from bench.report import Dataset, ModeResult, console_table, machine, markdown
 from bench.server import (
@@ -145,6 +148,9 @@ def server_env(dsn: str, secret: str, loaders: str) -> dict[str, str]:
         VANTA_SEED_DEMO="0",
         VANTA_JWT_SECRET=secret,
         VANTA_LOADERS=loaders,
+        # wrk is one client hammering the server: measure execution, not the rate limiter
+        VANTA_RATE_LIMIT_PER_MINUTE="0",
+        VANTA_RATE_LIMIT_PER_HOUR="0",
     )
     return env
 
@@ -230,7 +236,10 @@ def run(seconds: int) -> str:
         setup = Setup(dsn, secret, token, data, seconds, wrk)
         results = [measure_mode(mode, loaders, setup) for mode, loaders in MODES]
     print(console_table(results))
-    text = markdown(date, machine(wrk_version(wrk)), data, seconds, results)
+    print("measuring the rate limiter (1M distinct keys) ...", flush=True)
+    limiter = limiter_markdown(measure_limiter())
+    print(limiter)
+    text = markdown(date, machine(wrk_version(wrk)), data, seconds, results) + "\n" + limiter
     RESULTS.write_text(text)
     print(f"\nwrote {RESULTS.relative_to(BENCH_DIR.parent)}")
     return text

@@ -8,6 +8,7 @@ expired ones; a dropped client simply starts again with a full budget.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Sequence
 from hashlib import blake2b
@@ -69,6 +70,12 @@ class InProcessLimiter:
 
     def __len__(self) -> int:
         return len(self._state)
+
+    def memory_bytes(self) -> int:
+        """Bytes held by the tracked state: the dict plus its key and value ints."""
+        return sys.getsizeof(self._state) + sum(
+            sys.getsizeof(digest) + sys.getsizeof(packed) for digest, packed in self._state.items()
+        )
 
     def _now_ms(self) -> int:
         return int((self._clock() - self._epoch) * 1000)
