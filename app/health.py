@@ -7,7 +7,7 @@ import asyncio
 import orjson
 from aiohttp import web
 
-from app.keys import DB_POOL
+from app.keys import DB_POOL, REDIS
 
 __all__ = ["healthz", "readyz"]
 
@@ -21,6 +21,8 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     """200 when every dependency answers; 503 naming each one that does not."""
     checks = {"postgres": _check_postgres(request.app)}
+    if REDIS in request.app:
+        checks["redis"] = _check_redis(request.app)
     results = dict(zip(checks, await asyncio.gather(*checks.values()), strict=True))
     failing = sorted(name for name, error in results.items() if error is not None)
     body = {
@@ -39,6 +41,16 @@ async def _check_postgres(app: web.Application) -> str | None:
         async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
             async with app[DB_POOL].acquire() as conn:
                 await conn.fetchval("SELECT 1")
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"[:200] or type(error).__name__
+    return None
+
+
+async def _check_redis(app: web.Application) -> str | None:
+    """Redis is optional for serving (the limiter falls back) but part of readiness (DESIGN 6)."""
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+            await app[REDIS].ping()
     except Exception as error:
         return f"{type(error).__name__}: {error}"[:200] or type(error).__name__
     return None

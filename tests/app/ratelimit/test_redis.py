@@ -104,7 +104,12 @@ async def test_limiter_falls_back_when_redis_stops_and_recovers_when_it_returns(
         assert (await client.post("/graphql", json=QUERY)).status == 200
         assert limiter.using_redis
 
+        assert (await client.get("/readyz")).status == 200
+
         await private_redis.stop()
+        ready = await client.get("/readyz")
+        assert ready.status == 503
+        assert (await ready.json())["failing"] == ["redis"]
         response = await client.post("/graphql", json=QUERY)
         assert response.status == 200  # requests keep succeeding
         assert response.headers["RateLimit-Limit"] == "50"  # limited in-process meanwhile
@@ -115,6 +120,7 @@ async def test_limiter_falls_back_when_redis_stops_and_recovers_when_it_returns(
         response = await client.post("/graphql", json=QUERY)
         assert response.status == 200
         assert limiter.using_redis  # back without a restart
+        assert (await client.get("/readyz")).status == 200
         check = aioredis.Redis.from_url(private_redis.url)
         try:
             assert [key async for key in check.scan_iter(match="vanta:rl:*")]
