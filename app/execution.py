@@ -2,6 +2,8 @@
 
 The HTTP layer decides whether to execute at all (cache, persisted queries, limits);
 this module decides how (stock Strawberry execution today) and what the client sees.
+Query limits are validation rules (``schema.query_rules``, ``schema.max_tokens``): a faster
+executor put here must keep parsing and validating with them before it runs anything.
 """
 
 from __future__ import annotations

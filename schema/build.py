@@ -33,7 +33,14 @@ class VantaSchema(strawberry.Schema):
 
     The HTTP layer logs unexpected errors with the request id when it masks them, so
     nothing is logged here at all.
+
+    ``query_rules`` and ``max_tokens`` are the query limits: any executor that does not go
+    through ``execute`` (a compiled fast path) must parse with ``max_tokens`` and validate
+    with ``query_rules`` too, or it bypasses them.
     """
+
+    query_rules: tuple[type[ValidationRule], ...] = ()
+    max_tokens: int | None = None
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -59,7 +66,7 @@ def build_schema(settings: Settings | None = None) -> VantaSchema:
     if not settings.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     max_tokens = settings.max_tokens
-    return VantaSchema(
+    schema = VantaSchema(
         query=Query,
         mutation=Mutation,
         extensions=[
@@ -69,6 +76,9 @@ def build_schema(settings: Settings | None = None) -> VantaSchema:
             lambda: ValidationCache(maxsize=VALIDATION_CACHE_SIZE),
         ],
     )
+    schema.query_rules = tuple(rules)
+    schema.max_tokens = max_tokens
+    return schema
 
 
 def is_client_error(error: GraphQLError) -> bool:

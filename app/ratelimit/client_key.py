@@ -41,7 +41,8 @@ def client_ip(request: web.Request, trusted_proxies: Sequence[IPNetwork]) -> str
     if not trusted_proxies or not _trusted(peer, trusted_proxies):
         return str(peer)
     client = peer
-    for hop in reversed(request.headers.get("X-Forwarded-For", "").split(",")):
+    hops = ",".join(request.headers.getall("X-Forwarded-For", [])).split(",")
+    for hop in reversed(hops):
         address = _parse(hop)
         if address is None:
             break  # garbage: stop at the last address a trusted proxy vouched for

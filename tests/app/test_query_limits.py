@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from graphql import parse, validate
+from strawberry.extensions import AddValidationRules
 
 from app.config import Settings
 from app.server import create_app
@@ -131,14 +132,30 @@ async def test_cost_uses_the_schema_default_when_first_is_absent(client: TestCli
 
 def test_limits_are_validation_rules_any_executor_gets() -> None:
     """The rules run in graphql-core validation itself: no resolver or executor involved."""
-    schema = build_schema(Settings())
-    rules = limit_rules(QueryLimits(max_depth=5, max_aliases=2, max_cost=50))
+    schema = build_schema(Settings(max_query_depth=5, max_aliases=2, max_query_cost=50))
+    rules = schema.query_rules
     errors = validate(schema._schema, parse(DEPTH_6.replace("first: 1", "first: 9")), rules)
     assert [e.extensions["code"] for e in errors if e.extensions] == [
         "QUERY_TOO_DEEP",
         "QUERY_TOO_COSTLY",
     ]
     assert validate(schema._schema, parse("{ companies(first: 2) { nodes { id } } }"), rules) == []
+    assert schema.max_tokens == Settings().max_tokens
+
+
+def test_rule_classes_are_built_once_per_schema() -> None:
+    """The validation cache keys on the rule classes: new classes per request would defeat it."""
+    schema = build_schema(Settings())
+
+    def rules_of_one_request() -> tuple[object, ...]:
+        for factory in schema.extensions:
+            extension = factory()  # type: ignore[operator]
+            if isinstance(extension, AddValidationRules):
+                return tuple(extension.validation_rules)
+        raise AssertionError("no AddValidationRules extension")
+
+    assert rules_of_one_request() == rules_of_one_request() == schema.query_rules
+    assert limit_rules(QueryLimits()) != limit_rules(QueryLimits())  # fresh classes per call
 
 
 async def test_introspection_is_off_in_production(settings: Settings, world: World) -> None:

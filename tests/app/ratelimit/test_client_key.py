@@ -7,6 +7,7 @@ from unittest.mock import Mock
 
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
+from multidict import CIMultiDict
 
 from app.config import IPNetwork
 from app.ratelimit.client_key import client_ip, key_function
@@ -32,6 +33,16 @@ def test_forwarded_for_is_ignored_from_an_untrusted_peer() -> None:
 def test_forwarded_for_is_followed_through_trusted_proxies() -> None:
     # client, then a forged hop it added itself, then our two proxies
     request = _request("10.0.0.2", **{"X-Forwarded-For": "6.6.6.6, 198.51.100.1, 10.0.0.1"})
+    assert client_ip(request, PROXIES) == "198.51.100.1"
+
+
+def test_repeated_forwarded_for_headers_read_as_one_list() -> None:
+    transport = Mock()
+    transport.get_extra_info.side_effect = lambda name, default=None: (
+        ("10.0.0.2", 40000) if name == "peername" else default
+    )
+    headers = CIMultiDict([("X-Forwarded-For", "198.51.100.1"), ("X-Forwarded-For", "10.0.0.1")])
+    request = make_mocked_request("POST", "/graphql", headers=headers, transport=transport)
     assert client_ip(request, PROXIES) == "198.51.100.1"
 
 
