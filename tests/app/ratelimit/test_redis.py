@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 import redis.asyncio as aioredis
 
@@ -14,11 +19,13 @@ from app.ratelimit.memory import InProcessLimiter
 from app.ratelimit.policy import Quota
 from app.ratelimit.redis_gcra import RedisLimiter
 from tests.app.ratelimit.conftest import StartApp
-from tests.services import RedisProcess, redis_url
+from tests.conftest import JWT_SECRET, TestDatabase
+from tests.services import RedisProcess, free_port, redis_url
 
 MINUTE = 60 * 1_000_000
 HOUR = 3600 * 1_000_000
 QUERY = {"query": "{ __typename }"}
+VANTA = Path(sys.executable).with_name("vanta")
 
 
 @pytest.fixture
@@ -73,7 +80,7 @@ async def test_redis_and_in_process_limiters_decide_alike(shared_redis: tuple[st
         await client.aclose()
 
 
-async def test_two_servers_share_one_budget_through_redis(
+async def test_two_app_instances_share_one_budget_through_redis(
     start_app: StartApp, shared_redis: tuple[str, str]
 ) -> None:
     url, prefix = shared_redis
@@ -137,3 +144,58 @@ async def test_limits_still_hold_while_redis_is_down(
         await private_redis.stop()
         statuses = [(await client.post("/graphql", json=QUERY)).status for _ in range(3)]
     assert statuses == [200, 200, 429]
+
+
+async def _serve(env: dict[str, str]) -> tuple[asyncio.subprocess.Process, str]:
+    """Start ``vanta serve``; return it and its URL once /healthz answers."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        str(VANTA),
+        "serve",
+        env={**env, "VANTA_PORT": str(port)},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    async with aiohttp.ClientSession() as session:
+        for _ in range(3000):  # wait for the condition "healthz answers", bounded
+            if process.returncode is not None:
+                raise RuntimeError(f"vanta serve exited with {process.returncode}")
+            try:
+                async with session.get(f"{url}/healthz") as response:
+                    if response.status == 200:
+                        return process, url
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.01)
+    raise RuntimeError("vanta serve did not answer /healthz")
+
+
+async def test_two_server_processes_share_one_budget(
+    shared_redis: tuple[str, str], test_db: TestDatabase, tmp_path: Path
+) -> None:
+    url, prefix = shared_redis
+    env = {key: value for key, value in os.environ.items() if not key.startswith("VANTA_")}
+    env.update(
+        VANTA_DATABASE_URL=test_db.url,
+        VANTA_DATA_DIR=str(tmp_path),
+        VANTA_JWT_SECRET=JWT_SECRET,
+        VANTA_SEED_DEMO="0",
+        VANTA_REDIS_URL=url,
+        VANTA_REDIS_PREFIX=prefix,
+        VANTA_RATE_LIMIT_PER_MINUTE="3",
+        VANTA_RATE_LIMIT_PER_HOUR="0",
+    )
+    servers = []
+    try:
+        for _ in range(2):
+            servers.append(await _serve(env))
+        statuses = []
+        async with aiohttp.ClientSession() as session:
+            for _, base in (servers[0], servers[1], servers[0], servers[1]):
+                async with session.post(f"{base}/graphql", json=QUERY) as response:
+                    statuses.append(response.status)
+    finally:
+        for process, _ in servers:
+            process.send_signal(signal.SIGTERM)
+            await process.wait()
+    assert statuses == [200, 200, 200, 429]
