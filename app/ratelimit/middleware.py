@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import orjson
@@ -23,15 +24,26 @@ def rate_limit_middleware(
     limiter: FallbackLimiter,
     key_of: Callable[[web.Request], str],
     exempt: frozenset[str] = EXEMPT_PATHS,
+    on_refused: Callable[[web.Request, float], None] | None = None,
 ) -> Middleware:
-    """A middleware limiting every path except ``exempt`` (probes and metrics)."""
+    """A middleware limiting every path except ``exempt`` (probes and metrics).
+
+    Args:
+        limiter: decides per client key.
+        key_of: the client key of a request (app.ratelimit.client_key).
+        exempt: paths never limited.
+        on_refused: called with the request and seconds spent, for each 429 (metrics).
+    """
 
     @web.middleware
     async def rate_limit(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path in exempt:
             return await handler(request)
+        started = time.perf_counter()
         decision = await limiter.hit(key_of(request))
         if not decision.allowed:
+            if on_refused is not None:
+                on_refused(request, time.perf_counter() - started)
             return _limited(request, decision)
         headers = decision.headers()
         try:

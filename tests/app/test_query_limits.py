@@ -24,6 +24,7 @@ LIMITS = {
     "max_tokens": 40,
     "max_query_cost": 50,
     "max_batch_operations": 2,
+    "max_body_bytes": 4096,
 }
 DEPTH_5 = "{ companies { nodes { documents { nodes { id } } } } }"
 DEPTH_6 = (
@@ -178,3 +179,20 @@ async def test_introspection_is_on_outside_production(client: TestClient) -> Non
     status, body, _ = await _post(client, "{ __schema { queryType { name } } }")
     assert status == 200
     assert body["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+async def test_body_size_limit_follows_the_setting(client: TestClient) -> None:
+    padding = " " * 3900  # whitespace is not a token
+    response = await client.post(
+        "/graphql",
+        data=f'{{"query": "{{ __typename }}{padding}"}}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status == 200
+    response = await client.post(
+        "/graphql",
+        data=f'{{"query": "{{ __typename }}{padding * 2}"}}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status == 413
+    assert _codes(await response.json()) == ["PAYLOAD_TOO_LARGE"]

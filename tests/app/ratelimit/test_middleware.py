@@ -92,3 +92,12 @@ async def test_limits_of_zero_turn_rate_limiting_off(start_app: StartApp) -> Non
             status, _, headers = await _post(client)
             assert status == 200
             assert "RateLimit-Limit" not in headers
+
+
+async def test_refused_requests_are_counted_in_metrics(start_app: StartApp) -> None:
+    async with start_app(rate_limit_per_minute=1, rate_limit_per_hour=0) as client:
+        await _post(client)
+        await _post(client)
+        await _post(client)
+        metrics = await (await client.get("/metrics")).text()
+    assert 'vanta_graphql_requests_total{status="429"} 2.0' in metrics
