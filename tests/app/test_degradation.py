@@ -121,6 +121,26 @@ async def test_hung_postgres_ends_in_a_timeout_error(
     }
 
 
+async def test_unanswering_postgres_fails_at_the_connect_timeout_not_the_request_timeout(
+    start_app: StartApp, proxy: TcpProxy, test_db: TestDatabase
+) -> None:
+    overrides = {
+        "database_url": _via(test_db.url, proxy.port),
+        "db_pool_min": 0,  # no connection yet: the request has to open one
+        "db_connect_timeout_seconds": 0.2,
+        "db_acquire_timeout_seconds": 30.0,
+        "request_timeout_seconds": 5.0,  # without the connect bound this would end in TIMEOUT
+    }
+    async with start_app(**overrides) as client:
+        proxy.stall()  # TCP connects, PostgreSQL never answers the startup packet
+        status, body = await _query(client)
+        proxy.restore()
+        assert status == 200
+        assert _codes(body) == ["SERVICE_UNAVAILABLE"]
+        status, body = await _query(client)
+        assert status == 200 and "errors" not in body, body
+
+
 async def test_exhausted_pool_waits_a_bound_then_service_unavailable(start_app: StartApp) -> None:
     overrides = {"db_pool_min": 1, "db_pool_max": 1, "db_acquire_timeout_seconds": 0.2}
     async with start_app(**overrides) as client:
