@@ -7,7 +7,8 @@ Tokens are limited by the parser itself (``MaxTokensLimiter``), before a documen
 Cost estimates the number of fields resolved: every field costs 1 plus its subtree, and a
 field with a ``first`` argument multiplies its subtree by the page size (its default when
 absent; the largest allowed page when it comes from a variable without a default, since
-validation does not see variable values). Introspection fields (``__schema``...) are free.
+validation does not see variable values; never more than the largest allowed page, which the
+field enforces itself). Introspection fields (``__schema``...) are free.
 """
 
 from __future__ import annotations
@@ -196,9 +197,12 @@ class _Walker:
                 continue
             value = argument.value
             if isinstance(value, IntValueNode):
-                return max(1, int(value.value))
+                # Over the cap the field itself refuses (BAD_USER_INPUT, the precise error).
+                return min(max(1, int(value.value)), self._max_page)
             if isinstance(value, VariableNode):
-                return max(1, self._defaults.get(value.name.value, self._max_page))
+                return min(
+                    max(1, self._defaults.get(value.name.value, self._max_page)), self._max_page
+                )
             return self._max_page
         default = args[PAGE_ARGUMENT].default_value
         return max(1, default) if isinstance(default, int) else self._max_page

@@ -15,7 +15,7 @@ from app.config import Settings
 from app.server import create_app
 from schema.build import build_schema
 from schema.limits import QueryLimits, limit_rules
-from tests.conftest import make_token
+from tests.conftest import Api, make_token
 from tests.world import World
 
 LIMITS = {
@@ -196,3 +196,12 @@ async def test_body_size_limit_follows_the_setting(client: TestClient) -> None:
     )
     assert response.status == 413
     assert _codes(await response.json()) == ["PAYLOAD_TOO_LARGE"]
+
+
+async def test_first_over_the_page_cap_is_the_fields_own_error(api: Api, admin_token: str) -> None:
+    """Cost prices ``first`` at most at the cap, so the field's precise BAD_USER_INPUT wins."""
+    status, body, _ = await api.post(
+        "{ documents(first: 1000000) { nodes { id } } }", token=admin_token
+    )
+    assert status == 200
+    assert _codes(body) == ["BAD_USER_INPUT"]
