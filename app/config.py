@@ -97,8 +97,7 @@ class Settings:
     rate_limit_max_keys: int = 32_768  # in-process limiter: hard cap on tracked clients
     trusted_proxies: tuple[IPNetwork, ...] = ()
     redis_prefix: str = "vanta:"
-    redis_timeout_seconds: float = 0.25
-    redis_retry_seconds: float = 5.0
+    redis_retry_seconds: float = 1.0  # after a Redis failure, skip Redis this long
     # Query limits, checked during validation, before anything executes.
     max_query_depth: int = 12
     max_aliases: int = 30
@@ -161,8 +160,7 @@ class Settings:
             rate_limit_max_keys=_int(env, "VANTA_RATE_LIMIT_MAX_KEYS", 32_768, minimum=100),
             trusted_proxies=_networks(env, "VANTA_TRUSTED_PROXIES"),
             redis_prefix=env.get("VANTA_REDIS_PREFIX") or "vanta:",
-            redis_timeout_seconds=_float(env, "VANTA_REDIS_TIMEOUT_SECONDS", 0.25, minimum=0.001),
-            redis_retry_seconds=_float(env, "VANTA_REDIS_RETRY_SECONDS", 5.0),
+            redis_retry_seconds=_float(env, "VANTA_REDIS_RETRY_SECONDS", 1.0),
             max_query_depth=_int(env, "VANTA_MAX_QUERY_DEPTH", 12, minimum=1),
             max_aliases=_int(env, "VANTA_MAX_ALIASES", 30),
             max_tokens=_int(env, "VANTA_MAX_TOKENS", 2000, minimum=1),

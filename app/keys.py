@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncpg
+import redis.asyncio as redis
 from aiohttp import web
-from redis.asyncio import Redis
 
 from app.config import Settings
 from app.ratelimit.fallback import FallbackLimiter
@@ -17,5 +17,5 @@ SCHEMA = web.AppKey("schema", VantaSchema)
 JWT_SECRET = web.AppKey("jwt_secret", str)
 DB_POOL = web.AppKey("db_pool", asyncpg.Pool)
 # Present only when VANTA_REDIS_URL is set; shared by every Redis user (limiter, cache).
-REDIS = web.AppKey("redis", Redis)
+REDIS = web.AppKey("redis", redis.Redis)
 RATE_LIMITER = web.AppKey("rate_limiter", FallbackLimiter)

@@ -1,41 +1,35 @@
-"""The process's one Redis client (rate limiter now, response cache later), as a cleanup context.
+"""The process-wide Redis client (redis.asyncio), shared by the response cache and APQ.
 
-Redis is optional and may be down at start: the client connects lazily, and every user must
-treat a Redis error as "Redis is away" (the limiter falls back, a cache falls through).
+Created lazily connected: a Redis that is down at start does not stop the server; its
+users fall back (see app/cache/circuit.py) and recover when it returns.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import redis.asyncio as redis
 from aiohttp import web
-from redis.asyncio import Redis
 
-from app.keys import RATE_LIMITER, REDIS, SETTINGS
-from app.ratelimit import RedisLimiter
+from app.keys import REDIS, SETTINGS
 
-__all__ = ["redis_client"]
+__all__ = ["REDIS_TIMEOUT_SECONDS", "redis_client_ctx"]
+
+REDIS_TIMEOUT_SECONDS = 0.5  # a slow Redis must not be slower than executing the query
 
 
-async def redis_client(app: web.Application) -> AsyncIterator[None]:
-    """Create ``app[REDIS]`` when ``VANTA_REDIS_URL`` is set, and close it at shutdown."""
-    settings = app[SETTINGS]
-    if not settings.redis_url:
+async def redis_client_ctx(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: one client (and pool) per process when VANTA_REDIS_URL is set."""
+    url = app[SETTINGS].redis_url
+    if url is None:
         yield
         return
-    client = Redis.from_url(
-        settings.redis_url,
-        socket_timeout=settings.redis_timeout_seconds,
-        socket_connect_timeout=settings.redis_timeout_seconds,
-        health_check_interval=30,
+    client = redis.Redis.from_url(
+        url,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+        max_connections=64,
     )
     app[REDIS] = client
-    limiter = app.get(RATE_LIMITER)
-    if limiter is not None:
-        limiter.shared = RedisLimiter(client, limiter.local.quotas, prefix=settings.redis_prefix)
-    try:
-        yield
-    finally:
-        if limiter is not None:
-            limiter.shared = None
-        await client.aclose()
+    yield
+    await client.aclose()

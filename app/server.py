@@ -15,7 +15,8 @@ from app.keys import DB_POOL, JWT_SECRET, RATE_LIMITER, SCHEMA, SETTINGS
 from app.metrics import METRICS, Metrics, metrics_handler
 from app.ratelimit import FallbackLimiter, InProcessLimiter, quotas_from, rate_limit_middleware
 from app.ratelimit.client_key import key_function
-from app.redis_client import redis_client
+from app.ratelimit.wiring import shared_limiter_ctx
+from app.redis_client import REDIS_TIMEOUT_SECONDS, redis_client_ctx
 from schema.build import build_schema
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
@@ -42,14 +43,13 @@ def create_app(settings: Settings) -> web.Application:
     if quotas:
         limiter = FallbackLimiter(
             InProcessLimiter(quotas, max_keys=settings.rate_limit_max_keys),
-            timeout_seconds=settings.redis_timeout_seconds,
+            timeout_seconds=REDIS_TIMEOUT_SECONDS,
             retry_seconds=settings.redis_retry_seconds,
         )
         app[RATE_LIMITER] = limiter
         key_of = key_function(app[JWT_SECRET], settings.trusted_proxies)
         app.middlewares.append(rate_limit_middleware(limiter, key_of, on_refused=_count_refused))
-    app.cleanup_ctx.append(_db_pool)
-    app.cleanup_ctx.append(redis_client)  # after the limiter exists: it plugs Redis into it
+    app.cleanup_ctx.extend([_db_pool, redis_client_ctx, shared_limiter_ctx])
     app.router.add_route("*", "/graphql", graphql_handler)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
