@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["ConfigError", "Settings"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "ENVIRONMENTS", "ConfigError", "IPNetwork", "Settings"]
+
+ENVIRONMENTS = ("development", "production")
+# Room for a 1 MB uploadDocument content plus JSON escaping.
+DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class ConfigError(ValueError):
@@ -27,7 +33,7 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     return value
 
 
-def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -35,9 +41,21 @@ def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if not value > 0:
-        raise ConfigError(f"{name} must be positive, got {raw!r}")
+    if not value >= minimum or value == float("inf"):
+        raise ConfigError(f"{name} must be a finite number >= {minimum}, got {raw!r}")
     return value
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[IPNetwork, ...]:
+    """A comma-separated CIDR list (a bare address is a /32 or /128)."""
+    networks = []
+    for item in (env.get(name) or "").split(","):
+        if item.strip():
+            try:
+                networks.append(ipaddress.ip_network(item.strip(), strict=False))
+            except ValueError:
+                raise ConfigError(f"{name} must list CIDR networks, got {item.strip()!r}") from None
+    return tuple(networks)
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -82,14 +100,36 @@ class Settings:
     db_pool_max: int = 10
     # None: seed the demo dataset into an empty embedded database only.
     seed_demo: bool | None = None
-    redis_prefix: str = "vanta:"  # namespace of every key this server writes to Redis
-    redis_retry_seconds: float = 1.0  # after a Redis failure, skip Redis this long
     cache_enabled: bool = True
     cache_ttl_seconds: int = 60
     cache_max_bytes: int = 64 * 1024 * 1024  # in-process backend only
     apq_ttl_seconds: int = 24 * 3600
     apq_max_bytes: int = 16 * 1024 * 1024  # in-process backend only
     trusted_documents: Path | None = None
+    environment: str = "development"  # "production" turns introspection off
+    # Rate limiting (0 turns a window off); keyed by token subject, else client IP.
+    rate_limit_per_minute: int = 100
+    rate_limit_per_hour: int = 1000
+    rate_limit_max_keys: int = 32_768  # in-process limiter: hard cap on tracked clients
+    trusted_proxies: tuple[IPNetwork, ...] = ()
+    redis_prefix: str = "vanta:"  # namespace of every key this server writes to Redis
+    redis_retry_seconds: float = 1.0  # after a Redis failure, skip Redis this long
+    # Query limits, checked during validation, before anything executes.
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2000
+    max_query_cost: int = 20_000
+    max_batch_operations: int = 10
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # Time bounds: execution as a whole, one SQL statement, waiting for the database.
+    request_timeout_seconds: float = 10.0
+    statement_timeout_ms: int = 5000
+    db_acquire_timeout_seconds: float = 2.0
+    db_connect_timeout_seconds: float = 3.0
+
+    @property
+    def introspection(self) -> bool:
+        return self.environment != "production"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -112,6 +152,11 @@ class Settings:
         pool_max = _int(env, "VANTA_DB_POOL_MAX", 10, minimum=1)
         if pool_min > pool_max:
             raise ConfigError("VANTA_DB_POOL_MIN must not exceed VANTA_DB_POOL_MAX")
+        environment = (env.get("VANTA_ENV") or "development").strip().lower()
+        if environment not in ENVIRONMENTS:
+            raise ConfigError(
+                f"VANTA_ENV must be one of {', '.join(ENVIRONMENTS)}, got {environment!r}"
+            )
         return cls(
             database_url=env.get("VANTA_DATABASE_URL") or None,
             data_dir=Path(env.get("VANTA_DATA_DIR") or ".vanta"),
@@ -127,12 +172,33 @@ class Settings:
             db_pool_min=pool_min,
             db_pool_max=pool_max,
             seed_demo=_flag(env, "VANTA_SEED_DEMO", False) if env.get("VANTA_SEED_DEMO") else None,
-            redis_prefix=env.get("VANTA_REDIS_PREFIX") or "vanta:",
-            redis_retry_seconds=_positive_float(env, "VANTA_REDIS_RETRY_SECONDS", 1.0),
             cache_enabled=_flag(env, "VANTA_CACHE", True),
             cache_ttl_seconds=_int(env, "VANTA_CACHE_TTL", 60, minimum=0),
             cache_max_bytes=_int(env, "VANTA_CACHE_MAX_BYTES", 64 * 1024 * 1024, minimum=0),
             apq_ttl_seconds=_int(env, "VANTA_APQ_TTL", 24 * 3600, minimum=1),
             apq_max_bytes=_int(env, "VANTA_APQ_MAX_BYTES", 16 * 1024 * 1024, minimum=1),
             trusted_documents=_existing_file(env, "VANTA_TRUSTED_DOCUMENTS"),
+            environment=environment,
+            rate_limit_per_minute=_int(env, "VANTA_RATE_LIMIT_PER_MINUTE", 100),
+            rate_limit_per_hour=_int(env, "VANTA_RATE_LIMIT_PER_HOUR", 1000),
+            rate_limit_max_keys=_int(env, "VANTA_RATE_LIMIT_MAX_KEYS", 32_768, minimum=100),
+            trusted_proxies=_networks(env, "VANTA_TRUSTED_PROXIES"),
+            redis_prefix=env.get("VANTA_REDIS_PREFIX") or "vanta:",
+            redis_retry_seconds=_float(env, "VANTA_REDIS_RETRY_SECONDS", 1.0),
+            max_query_depth=_int(env, "VANTA_MAX_QUERY_DEPTH", 12, minimum=1),
+            max_aliases=_int(env, "VANTA_MAX_ALIASES", 30),
+            max_tokens=_int(env, "VANTA_MAX_TOKENS", 2000, minimum=1),
+            max_query_cost=_int(env, "VANTA_MAX_QUERY_COST", 20_000, minimum=1),
+            max_batch_operations=_int(env, "VANTA_MAX_BATCH_OPERATIONS", 10, minimum=1),
+            max_body_bytes=_int(env, "VANTA_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, minimum=1024),
+            request_timeout_seconds=_float(
+                env, "VANTA_REQUEST_TIMEOUT_SECONDS", 10.0, minimum=0.001
+            ),
+            statement_timeout_ms=_int(env, "VANTA_STATEMENT_TIMEOUT_MS", 5000),
+            db_acquire_timeout_seconds=_float(
+                env, "VANTA_DB_ACQUIRE_TIMEOUT_SECONDS", 2.0, minimum=0.001
+            ),
+            db_connect_timeout_seconds=_float(
+                env, "VANTA_DB_CONNECT_TIMEOUT_SECONDS", 3.0, minimum=0.001
+            ),
         )

@@ -7,7 +7,9 @@ from typing import Any
 __all__ = [
     "BAD_REQUEST",
     "BAD_USER_INPUT",
+    "BATCH_TOO_LARGE",
     "CONFLICT",
+    "CSRF_BLOCKED",
     "FORBIDDEN",
     "GRAPHQL_PARSE_FAILED",
     "GRAPHQL_VALIDATION_FAILED",
@@ -21,7 +23,13 @@ __all__ = [
     "PERSISTED_QUERY_NOT_IN_LIST",
     "PERSISTED_QUERY_NOT_SUPPORTED",
     "QUERY_NOT_IN_SAFELIST",
+    "QUERY_TOO_COSTLY",
+    "QUERY_TOO_DEEP",
+    "RATE_LIMITED",
     "SERVICE_UNAVAILABLE",
+    "TIMEOUT",
+    "TOO_MANY_ALIASES",
+    "TOO_MANY_TOKENS",
     "UNAUTHENTICATED",
     "UNSUPPORTED_MEDIA_TYPE",
     "ApiError",
@@ -50,6 +58,15 @@ NOT_FOUND = "NOT_FOUND"
 OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"  # operationName matches nothing
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 UNAUTHENTICATED = "UNAUTHENTICATED"
+# Protection: abusive clients, hostile queries, slow dependencies.
+BATCH_TOO_LARGE = "BATCH_TOO_LARGE"  # more operations in one array body than allowed
+CSRF_BLOCKED = "CSRF_BLOCKED"  # a "simple" request a browser could send cross-site
+QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"  # estimated resolved fields over the limit
+QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
+RATE_LIMITED = "RATE_LIMITED"
+TIMEOUT = "TIMEOUT"  # execution or a SQL statement took longer than allowed
+TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
+TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
 
 MSG_UNAUTHENTICATED = "Authentication required: send 'Authorization: Bearer <token>'."
 

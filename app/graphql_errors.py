@@ -13,6 +13,7 @@ from app.errors import (
     GRAPHQL_PARSE_FAILED,
     GRAPHQL_VALIDATION_FAILED,
     INTERNAL_SERVER_ERROR,
+    TOO_MANY_TOKENS,
     ApiError,
 )
 
@@ -21,6 +22,8 @@ __all__ = ["MSG_INTERNAL", "format_error", "format_errors"]
 log = logging.getLogger("vanta.errors")
 
 MSG_INTERNAL = "Internal server error."
+# graphql-core's parser message when ``max_tokens`` stops it.
+_TOKENS_EXCEEDED = "tokens. Parsing aborted."
 
 
 def format_errors(errors: list[GraphQLError], request_id: str) -> list[dict[str, Any]]:
@@ -33,7 +36,10 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     if isinstance(original, ApiError):
         return _shape(error, original.message, original.extensions)
     if isinstance(error, GraphQLSyntaxError):
-        return _shape(error, error.message, {"code": GRAPHQL_PARSE_FAILED})
+        code = TOO_MANY_TOKENS if _TOKENS_EXCEEDED in error.message else GRAPHQL_PARSE_FAILED
+        return _shape(error, error.message, {"code": code})
+    if original is None and error.extensions and "code" in error.extensions:
+        return _shape(error, error.message, dict(error.extensions))  # e.g. query limit rules
     if original is None:
         code = (
             BAD_USER_INPUT if error.message.startswith("Variable '$") else GRAPHQL_VALIDATION_FAILED

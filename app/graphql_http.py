@@ -2,15 +2,15 @@
 
 Follows GraphQL over HTTP: POST (JSON or application/graphql) and GET (queries only);
 ``application/graphql-response+json`` when the client accepts it; request errors (bad
-body, parse or validation failure) are 4xx with a GraphQL-shaped body.
+body, parse or validation failure) are 4xx with a GraphQL-shaped body. Requests a browser
+could send cross-site without a preflight are refused (app.csrf); a JSON array body is a
+batch whose operations run one after another, each on its own, answered as an array.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import time
-import uuid
 from typing import Any
 
 import orjson
@@ -18,16 +18,19 @@ from aiohttp import web
 from strawberry.http.ides import get_graphql_ide_html
 
 from app.auth import Viewer, decode_token
+from app.csrf import MSG_CSRF, is_csrf_risk
 from app.errors import (
+    CSRF_BLOCKED,
     INTERNAL_SERVER_ERROR,
     UNAUTHENTICATED,
     ApiError,
 )
 from app.graphql_errors import MSG_INTERNAL
-from app.graphql_request import GraphQLRequest, RequestError, parse_request
+from app.graphql_request import GraphQLRequest, RequestError, parse_operations
 from app.keys import JWT_SECRET, PERSISTED_QUERIES, SETTINGS, TRUSTED_DOCUMENTS
 from app.metrics import METRICS
-from app.serving import NO_STORE, serve
+from app.request_id import REQUEST_ID_HEADER, request_id_of
+from app.serving import NO_STORE, Served, serve
 
 __all__ = ["REQUEST_ID_HEADER", "ROUND_TRIPS_HEADER", "graphql_handler", "request_id_of"]
 
@@ -36,14 +39,6 @@ log = logging.getLogger("vanta.http")
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
 ROUND_TRIPS_HEADER = "X-DB-Round-Trips"
-REQUEST_ID_HEADER = "X-Request-Id"
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-
-
-def request_id_of(request: web.Request) -> str:
-    """The caller's X-Request-Id when it is sane, else a new one."""
-    given = request.headers.get(REQUEST_ID_HEADER, "")
-    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
 
 
 async def graphql_handler(request: web.Request) -> web.StreamResponse:
@@ -54,22 +49,23 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
     try:
         if request.method == "GET" and _wants_ide(request):
             return web.Response(text=get_graphql_ide_html("graphiql"), content_type="text/html")
+        if is_csrf_risk(request):
+            raise RequestError(400, MSG_CSRF, CSRF_BLOCKED)
         viewer = _authenticate(request)
-        graphql_request, register_as = await _resolve_persisted(
-            request.app, await parse_request(request)
-        )
-        served = await serve(request, graphql_request, viewer, request_id)
-        if register_as is not None and served.status != 400:
-            assert graphql_request.query is not None
-            await request.app[PERSISTED_QUERIES].register(register_as, graphql_request.query)
-        round_trips = served.round_trips
-        headers = {"X-Cache": served.cache.value, "Cache-Control": served.cache_control}
-        if request.app[SETTINGS].debug:
-            headers[ROUND_TRIPS_HEADER] = str(served.round_trips)
-        response = _respond_bytes(served.body, served.status, media_type, request_id, headers)
+        settings = request.app[SETTINGS]
+        operations, batched = await parse_operations(request, settings.max_batch_operations)
+        if batched:
+            bodies, round_trips = await _serve_batch(request, operations, viewer, request_id)
+            headers = _debug_headers(request, round_trips)
+            response = _respond_bytes(bodies, 200, media_type, request_id, headers)
+        else:
+            served = await _serve_one(request, operations[0], viewer, request_id)
+            round_trips = served.round_trips
+            headers = {"X-Cache": served.cache.value, "Cache-Control": served.cache_control}
+            headers.update(_debug_headers(request, served.round_trips))
+            response = _respond_bytes(served.body, served.status, media_type, request_id, headers)
     except RequestError as error:
-        body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
-        response = _respond(body, error.status, media_type, request_id, error.headers)
+        response = _respond(_error_body(error), error.status, media_type, request_id, error.headers)
     except ApiError as error:  # authentication failed
         body = {"errors": [{"message": error.message, "extensions": error.extensions}]}
         headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
@@ -87,6 +83,45 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
         response = _respond(body, 500, media_type, request_id)
     request.app[METRICS].observe(response.status, time.perf_counter() - started, round_trips)
     return response
+
+
+async def _serve_one(
+    request: web.Request, operation: GraphQLRequest, viewer: Viewer | None, request_id: str
+) -> Served:
+    """Persisted-query lookup, then the cache or execution; registers an APQ hash that validated."""
+    operation, register_as = await _resolve_persisted(request.app, operation)
+    served = await serve(request, operation, viewer, request_id)
+    if register_as is not None and served.status != 400:
+        assert operation.query is not None
+        await request.app[PERSISTED_QUERIES].register(register_as, operation.query)
+    return served
+
+
+async def _serve_batch(
+    request: web.Request, operations: list[GraphQLRequest], viewer: Viewer | None, request_id: str
+) -> tuple[bytes, int]:
+    """Each operation on its own (own loaders, cache lookup, timeout and errors): a JSON array."""
+    bodies: list[bytes] = []
+    round_trips = 0
+    for operation in operations:
+        try:
+            served = await _serve_one(request, operation, viewer, request_id)
+        except RequestError as error:
+            bodies.append(orjson.dumps(_error_body(error)))
+            continue
+        bodies.append(served.body)
+        round_trips += served.round_trips
+    return b"[" + b",".join(bodies) + b"]", round_trips
+
+
+def _error_body(error: RequestError) -> dict[str, Any]:
+    return {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
+
+
+def _debug_headers(request: web.Request, round_trips: int) -> dict[str, str]:
+    if request.app[SETTINGS].debug:
+        return {ROUND_TRIPS_HEADER: str(round_trips)}
+    return {}
 
 
 async def _resolve_persisted(

@@ -1,4 +1,5 @@
-"""Read a GraphQL request out of HTTP: GET parameters, a JSON body or application/graphql."""
+"""Read a GraphQL request out of HTTP: GET parameters, a JSON body (one operation or a batch
+array) or application/graphql."""
 
 from __future__ import annotations
 
@@ -8,9 +9,15 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from app.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE
+from app.errors import (
+    BAD_REQUEST,
+    BATCH_TOO_LARGE,
+    METHOD_NOT_ALLOWED,
+    PAYLOAD_TOO_LARGE,
+    UNSUPPORTED_MEDIA_TYPE,
+)
 
-__all__ = ["GraphQLRequest", "RequestError", "parse_request"]
+__all__ = ["GraphQLRequest", "RequestError", "parse_operations", "parse_request"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +40,43 @@ class RequestError(Exception):
 
 
 async def parse_request(request: web.Request) -> GraphQLRequest:
-    """The operation the client sent; RequestError (4xx) when the HTTP request is unusable."""
+    """The one operation the client sent; RequestError (4xx) for an unusable request or a batch."""
+    operations, batched = await parse_operations(request, max_batch=1)
+    if batched:
+        raise RequestError(400, "Batched operations are not supported.", BAD_REQUEST)
+    return operations[0]
+
+
+async def parse_operations(
+    request: web.Request, max_batch: int
+) -> tuple[list[GraphQLRequest], bool]:
+    """The operations the client sent and whether they came as a batch (a JSON array body).
+
+    A batch holds 1..``max_batch`` objects, each an operation of its own; more is
+    BATCH_TOO_LARGE. RequestError (4xx) when the HTTP request is unusable.
+    """
+    payload = await _payload(request)
+    if isinstance(payload, GraphQLRequest):
+        return [payload], False
+    if isinstance(payload, list):
+        if not payload:
+            raise RequestError(400, "A batch must hold at least one operation.", BAD_REQUEST)
+        if len(payload) > max_batch:
+            raise RequestError(
+                400,
+                f"A batch may hold at most {max_batch} operations, got {len(payload)}.",
+                BATCH_TOO_LARGE,
+            )
+        if not all(isinstance(item, dict) for item in payload):
+            raise RequestError(400, "Every operation in a batch must be an object.", BAD_REQUEST)
+        return [_graphql_request(item) for item in payload], True
+    if not isinstance(payload, dict):
+        raise RequestError(400, "The request body must be a JSON object.", BAD_REQUEST)
+    return [_graphql_request(payload)], False
+
+
+async def _payload(request: web.Request) -> GraphQLRequest | Any:
+    """A GraphQLRequest for GET and application/graphql, else the decoded JSON body."""
     if request.method == "GET":
         params = request.query
         return _graphql_request(
@@ -58,14 +101,9 @@ async def parse_request(request: web.Request) -> GraphQLRequest:
     if content_type != "application/json":
         raise RequestError(415, "Send the request as application/json.", UNSUPPORTED_MEDIA_TYPE)
     try:
-        payload = orjson.loads(raw)
+        return orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise RequestError(400, "The request body is not valid JSON.", BAD_REQUEST) from None
-    if isinstance(payload, list):
-        raise RequestError(400, "Batched operations are not supported.", BAD_REQUEST)
-    if not isinstance(payload, dict):
-        raise RequestError(400, "The request body must be a JSON object.", BAD_REQUEST)
-    return _graphql_request(payload)
 
 
 def _json_param(raw: str | None, name: str) -> Any:

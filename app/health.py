@@ -7,7 +7,7 @@ import asyncio
 import orjson
 from aiohttp import web
 
-from app.keys import DB_POOL, METADATA
+from app.keys import DB_POOL, METADATA, REDIS
 
 __all__ = ["healthz", "readyz"]
 
@@ -23,6 +23,8 @@ async def readyz(request: web.Request) -> web.Response:
     checks = {"postgres": _check_postgres(request.app)}
     if request.app[METADATA].kind == "mongo":
         checks["mongodb"] = _check_mongodb(request.app)
+    if REDIS in request.app:
+        checks["redis"] = _check_redis(request.app)
     results = dict(zip(checks, await asyncio.gather(*checks.values()), strict=True))
     failing = sorted(name for name, error in results.items() if error is not None)
     body = {
@@ -50,6 +52,16 @@ async def _check_mongodb(app: web.Application) -> str | None:
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
             await app[METADATA].collection.database.command("ping")
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"[:200] or type(error).__name__
+    return None
+
+
+async def _check_redis(app: web.Application) -> str | None:
+    """Redis is optional for serving (the limiter falls back) but part of readiness (DESIGN 6)."""
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+            await app[REDIS].ping()
     except Exception as error:
         return f"{type(error).__name__}: {error}"[:200] or type(error).__name__
     return None

@@ -11,6 +11,7 @@ from app.config import Settings
 from app.metadata.backend import MetadataBackend
 from app.persisted.apq import PersistedQueries
 from app.persisted.trusted import TrustedDocuments
+from app.ratelimit.fallback import FallbackLimiter
 from schema.build import VantaSchema
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "JWT_SECRET",
     "METADATA",
     "PERSISTED_QUERIES",
+    "RATE_LIMITER",
     "REDIS",
     "RESPONSE_CACHE",
     "SCHEMA",
@@ -30,7 +32,9 @@ SCHEMA = web.AppKey("schema", VantaSchema)
 JWT_SECRET = web.AppKey("jwt_secret", str)
 DB_POOL = web.AppKey("db_pool", asyncpg.Pool)
 METADATA = web.AppKey("metadata_backend", MetadataBackend)
+# Present only when VANTA_REDIS_URL is set; shared by every Redis user (limiter, cache, APQ).
 REDIS = web.AppKey("redis", redis.Redis)
+RATE_LIMITER = web.AppKey("rate_limiter", FallbackLimiter)
 RESPONSE_CACHE = web.AppKey("response_cache", ResponseCache)
 PERSISTED_QUERIES = web.AppKey("persisted_queries", PersistedQueries)
 # Absent unless VANTA_TRUSTED_DOCUMENTS names a manifest.

@@ -9,21 +9,31 @@ from aiohttp import web
 
 from app.auth import jwt_secret_for
 from app.cache.setup import cache_ctx
-from app.config import Settings
+from app.config import DEFAULT_MAX_BODY_BYTES, Settings
 from app.db.pool import create_pool
 from app.graphql_http import graphql_handler
 from app.health import healthz, readyz
-from app.keys import DB_POOL, JWT_SECRET, METADATA, SCHEMA, SETTINGS, TRUSTED_DOCUMENTS
+from app.keys import (
+    DB_POOL,
+    JWT_SECRET,
+    METADATA,
+    RATE_LIMITER,
+    SCHEMA,
+    SETTINGS,
+    TRUSTED_DOCUMENTS,
+)
 from app.metadata.backend import metadata_backend_ctx
 from app.metrics import METRICS, Metrics, metrics_handler
 from app.persisted.trusted import TrustedDocuments
-from app.redis_client import redis_client_ctx
+from app.ratelimit import FallbackLimiter, InProcessLimiter, quotas_from, rate_limit_middleware
+from app.ratelimit.client_key import key_function
+from app.ratelimit.wiring import shared_limiter_ctx
+from app.redis_client import REDIS_TIMEOUT_SECONDS, redis_client_ctx
 from schema.build import build_schema
 
-__all__ = ["create_app"]
+__all__ = ["MAX_BODY_BYTES", "create_app"]
 
-# Room for a 1 MB uploadDocument content plus JSON escaping.
-MAX_BODY_BYTES = 2 * 1024 * 1024
+MAX_BODY_BYTES = DEFAULT_MAX_BODY_BYTES  # the default of VANTA_MAX_BODY_BYTES
 
 
 def create_app(
@@ -40,18 +50,31 @@ def create_app(
     """
     if not settings.database_url:
         raise ValueError("settings.database_url is required (the CLI starts the embedded one)")
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
-    app[SCHEMA] = build_schema()
+    app[SCHEMA] = build_schema(settings)
     app[JWT_SECRET] = jwt_secret_for(settings)
     app[METRICS] = Metrics(app, DB_POOL)
     if settings.trusted_documents is not None:
         app[TRUSTED_DOCUMENTS] = TrustedDocuments.load(settings.trusted_documents)
+    # Middlewares, outermost first: the rate limit counts a request before any work on it.
+    quotas = quotas_from(settings)
+    if quotas:
+        limiter = FallbackLimiter(
+            InProcessLimiter(quotas, max_keys=settings.rate_limit_max_keys),
+            timeout_seconds=REDIS_TIMEOUT_SECONDS,
+            retry_seconds=settings.redis_retry_seconds,
+        )
+        app[RATE_LIMITER] = limiter
+        key_of = key_function(app[JWT_SECRET], settings.trusted_proxies)
+        app.middlewares.append(rate_limit_middleware(limiter, key_of, on_refused=_count_refused))
+    # Resources, in start order (cleanup runs in reverse): the Redis client before its users.
     app.cleanup_ctx.extend(
         [
             _db_pool,
             metadata_backend_ctx(METADATA, mongo_client_factory),
             redis_client_ctx,
+            shared_limiter_ctx,
             cache_ctx,
         ]
     )
@@ -62,11 +85,20 @@ def create_app(
     return app
 
 
+def _count_refused(request: web.Request, seconds: float) -> None:
+    """429s show up in vanta_graphql_requests_total like every other answer."""
+    request.app[METRICS].observe(429, seconds, None)
+
+
 async def _db_pool(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     assert settings.database_url is not None
     pool = await create_pool(
-        settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+        settings.database_url,
+        min_size=settings.db_pool_min,
+        max_size=settings.db_pool_max,
+        statement_timeout_ms=settings.statement_timeout_ms,
+        connect_timeout=settings.db_connect_timeout_seconds,
     )
     app[DB_POOL] = pool
     yield

@@ -107,7 +107,7 @@ async def _execute(
 ) -> _Executed:
     app = request.app
     settings = app[SETTINGS]
-    db = DbSession(app[DB_POOL])
+    db = DbSession(app[DB_POOL], settings.db_acquire_timeout_seconds)
     metadata = app[METADATA].bind(db)
     cache_tags: set[str] = set()
     context = Context(
@@ -128,7 +128,11 @@ async def _execute(
         metadata_store=metadata,
     )
     outcome = await execute_operation(
-        app[SCHEMA], graphql_request, context, allow_mutations=request.method == "POST"
+        app[SCHEMA],
+        graphql_request,
+        context,
+        allow_mutations=request.method == "POST",
+        timeout_seconds=settings.request_timeout_seconds,
     )
     cacheable = outcome.status == 200 and "errors" not in outcome.body
     return _Executed(orjson.dumps(outcome.body), outcome.status, cacheable, context)

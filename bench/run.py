@@ -1,4 +1,5 @@
-"""`make bench`: Q1/Q2/Q3 against `vanta serve` with loaders on and off; writes RESULTS.md.
+"""`make bench`: Q1/Q2/Q3 against `vanta serve` with loaders on and off, then the rate
+limiter's own figures (bench/limiter.py); writes RESULTS.md.
 
 Environment: ``VANTA_BENCH_DATABASE_URL`` (default: database ``vanta_bench`` on the local
 server at 127.0.0.1:5432, else an embedded PostgreSQL under bench/.work),
@@ -28,6 +29,8 @@ from app.auth import issue_token
 from app.migrate import apply_migrations
 from bench.backends import backends_markdown, backends_table, measure_backends
 from bench.cache_key import cache_key_microseconds
+from bench.limiter import markdown as limiter_markdown
+from bench.limiter import measure as measure_limiter
 from bench.queries import payloads
 from bench.report import Dataset, ModeResult, console_table, machine, markdown
 from bench.server import (
@@ -153,6 +156,9 @@ def server_env(dsn: str, secret: str, mode_env: Mapping[str, str]) -> dict[str, 
         VANTA_DEBUG="1",
         VANTA_SEED_DEMO="0",
         VANTA_JWT_SECRET=secret,
+        # wrk is one client hammering the server: measure execution, not the rate limiter
+        VANTA_RATE_LIMIT_PER_MINUTE="0",
+        VANTA_RATE_LIMIT_PER_HOUR="0",
     )
     env.update(mode_env)
     return env
@@ -242,8 +248,11 @@ def run(seconds: int) -> str:
     key_us = cache_key_microseconds(data.company_id, data.document_id)
     print(console_table(results, key_us))
     print("\n" + backends_table(backends))
+    print("measuring the rate limiter (1M distinct keys) ...", flush=True)
+    limiter = limiter_markdown(measure_limiter())
+    print(limiter)
     text = markdown(date, machine(wrk_version(wrk)), data, seconds, results, key_us)
-    text += "\n" + backends_markdown(backends)
+    text += "\n" + backends_markdown(backends) + "\n" + limiter
     RESULTS.write_text(text)
     print(f"\nwrote {RESULTS.relative_to(BENCH_DIR.parent)}")
     return text

@@ -5,11 +5,18 @@ from __future__ import annotations
 import logging
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, ValidationRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
 from strawberry.types import ExecutionContext
 
+from app.config import Settings
 from app.errors import ApiError
+from schema.limits import QueryLimits, limit_rules
 from schema.mutation import Mutation
 from schema.query import Query
 
@@ -26,7 +33,14 @@ class VantaSchema(strawberry.Schema):
 
     The HTTP layer logs unexpected errors with the request id when it masks them, so
     nothing is logged here at all.
+
+    ``query_rules`` and ``max_tokens`` are the query limits: any executor that does not go
+    through ``execute`` (a compiled fast path) must parse with ``max_tokens`` and validate
+    with ``query_rules`` too, or it bypasses them.
     """
+
+    query_rules: tuple[type[ValidationRule], ...] = ()
+    max_tokens: int | None = None
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -34,15 +48,37 @@ class VantaSchema(strawberry.Schema):
         return None
 
 
-def build_schema() -> VantaSchema:
-    return VantaSchema(
+def build_schema(settings: Settings | None = None) -> VantaSchema:
+    """The schema with the query limits of ``settings`` (defaults when None).
+
+    Limits are validation rules and a parser option, so they apply before execution
+    whatever executes the operation; the rule classes are built once here, which keeps
+    them part of the validation cache's key rather than a new one per request.
+    """
+    settings = settings or Settings()
+    limits = QueryLimits(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+        max_cost=settings.max_query_cost,
+        max_page_size=settings.max_page_size,
+    )
+    rules: list[type[ValidationRule]] = list(limit_rules(limits))
+    if not settings.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    max_tokens = settings.max_tokens
+    schema = VantaSchema(
         query=Query,
         mutation=Mutation,
         extensions=[
+            lambda: MaxTokensLimiter(max_token_count=max_tokens),
+            lambda: AddValidationRules(rules),
             lambda: ParserCache(maxsize=PARSE_CACHE_SIZE),
             lambda: ValidationCache(maxsize=VALIDATION_CACHE_SIZE),
         ],
     )
+    schema.query_rules = tuple(rules)
+    schema.max_tokens = max_tokens
+    return schema
 
 
 def is_client_error(error: GraphQLError) -> bool:

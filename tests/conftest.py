@@ -110,6 +110,9 @@ def settings(test_db: TestDatabase, tmp_path_factory: pytest.TempPathFactory) ->
         debug=True,
         # Most tests assert round trips per request; the cache tests use ``cached_api``.
         cache_enabled=False,
+        # Off for the shared app (every test is the same subject); tests/app/ratelimit turn it on.
+        rate_limit_per_minute=0,
+        rate_limit_per_hour=0,
     )
 
 

@@ -27,8 +27,8 @@ class Circuit:
     def __init__(
         self, retry_after: float = 1.0, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        if retry_after <= 0:
-            raise ValueError("retry_after must be positive")
+        if retry_after < 0:
+            raise ValueError("retry_after must not be negative (0: retry on every call)")
         self._retry_after = retry_after
         self._clock = clock
         self._open_until = 0.0

@@ -33,9 +33,19 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(
-    dsn: str, *, min_size: int = 2, max_size: int = 10, **kwargs: Any
+    dsn: str,
+    *,
+    min_size: int = 2,
+    max_size: int = 10,
+    statement_timeout_ms: int = 0,
+    connect_timeout: float = 60.0,
+    **kwargs: Any,
 ) -> asyncpg.Pool:
     """Create the process-wide pool; jsonb values come back as Python objects.
+
+    ``statement_timeout_ms`` (0: none) makes PostgreSQL cancel any longer statement, so a
+    runaway query cannot hold a connection; ``connect_timeout`` bounds each new connection
+    (an unreachable server must fail fast, not hang requests).
 
     Recommended use::
 
@@ -45,8 +55,13 @@ async def create_pool(
         finally:
             await pool.close()
     """
+    if statement_timeout_ms > 0:
+        settings = dict(kwargs.pop("server_settings", None) or {})
+        settings["statement_timeout"] = str(statement_timeout_ms)
+        kwargs["server_settings"] = settings
     pool = await asyncpg.create_pool(
         dsn,
+        timeout=connect_timeout,
         min_size=min_size,
         max_size=max_size,
         connection_class=VantaConnection,

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
 
-from app.errors import SERVICE_UNAVAILABLE, ApiError
+from app.errors import SERVICE_UNAVAILABLE, TIMEOUT, ApiError
 
 __all__ = ["DbSession", "Transaction"]
 
 MSG_DB_UNAVAILABLE = "The database is unavailable; try again shortly."
+MSG_STATEMENT_TIMEOUT = "A database query took too long and was cancelled."
 
 # What asyncpg raises when the server is down, restarting or out of connections.
 _UNAVAILABLE = (
@@ -27,7 +29,20 @@ _UNAVAILABLE = (
 
 
 def _unavailable() -> ApiError:
+    """SERVICE_UNAVAILABLE, unless the task is being cancelled (e.g. the request timed out).
+
+    Cancelling a query makes asyncpg's release fail with errors that look like an outage;
+    turning those into an answer would swallow the cancellation and hide the TIMEOUT.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
     return ApiError(MSG_DB_UNAVAILABLE, SERVICE_UNAVAILABLE)
+
+
+def _timed_out() -> ApiError:
+    """PostgreSQL's statement_timeout (SQLSTATE 57014) cancelled the query."""
+    return ApiError(MSG_STATEMENT_TIMEOUT, TIMEOUT)
 
 
 class DbSession:
@@ -39,7 +54,7 @@ class DbSession:
 
     __slots__ = ("_acquire_timeout", "_pool", "round_trips")
 
-    def __init__(self, pool: asyncpg.Pool, acquire_timeout: float = 5.0) -> None:
+    def __init__(self, pool: asyncpg.Pool, acquire_timeout: float = 2.0) -> None:
         self._pool = pool
         self._acquire_timeout = acquire_timeout
         self.round_trips = 0
@@ -49,6 +64,8 @@ class DbSession:
         try:
             async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
                 return await conn.fetch(sql, *args)  # type: ignore[no-any-return]
+        except asyncpg.QueryCanceledError:
+            raise _timed_out() from None
         except _UNAVAILABLE:
             raise _unavailable() from None
 
@@ -68,6 +85,8 @@ class DbSession:
                 self.round_trips += 2
                 async with conn.transaction():
                     yield Transaction(conn, self)
+        except asyncpg.QueryCanceledError:
+            raise _timed_out() from None
         except _UNAVAILABLE:
             raise _unavailable() from None
 

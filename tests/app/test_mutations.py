@@ -593,7 +593,9 @@ async def test_mutation_over_get_is_405_and_writes_nothing(
         f'registrationNumber: "{registration}"}}) {{ id }} }}'
     )
     response = await api.client.get(
-        "/graphql", params={"query": query}, headers={"Authorization": f"Bearer {admin_token}"}
+        "/graphql",
+        params={"query": query},
+        headers={"Authorization": f"Bearer {admin_token}", "Apollo-Require-Preflight": "1"},
     )
     assert response.status == 405
     assert response.headers["Allow"] == "POST"

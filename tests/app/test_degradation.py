@@ -1,0 +1,191 @@
+"""PostgreSQL failing under a running server: clear errors, no hang, recovery without restart.
+
+A TCP proxy the test controls sits between the app and the real PostgreSQL and cuts, stalls or
+restores real connections.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from app.config import Settings
+from app.db.session import DbSession
+from app.errors import ApiError
+from app.keys import DB_POOL
+from app.server import create_app
+from tests.conftest import Api, TestDatabase, make_token
+from tests.services import TcpProxy
+from tests.world import World
+
+DATA_QUERY = "{ companies(first: 1) { nodes { id } } }"
+StartApp = Callable[..., AbstractAsyncContextManager[TestClient]]
+
+
+def _via(url: str, port: int) -> str:
+    parts = urlsplit(url)
+    netloc = f"{parts.username or 'postgres'}@127.0.0.1:{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+@pytest.fixture
+async def proxy(test_db: TestDatabase) -> AsyncIterator[TcpProxy]:
+    parts = urlsplit(test_db.url)
+    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    await proxy.start()
+    yield proxy
+    await proxy.close()
+
+
+@pytest.fixture
+def start_app(settings: Settings, world: World) -> StartApp:
+    @asynccontextmanager
+    async def start(**overrides: Any) -> AsyncIterator[TestClient]:
+        client = TestClient(TestServer(create_app(replace(settings, **overrides))))
+        await client.start_server()
+        try:
+            yield client
+        finally:
+            await client.close()
+
+    return start
+
+
+async def _query(client: TestClient) -> tuple[int, dict[str, Any]]:
+    response = await client.post(
+        "/graphql", json={"query": DATA_QUERY}, headers={"Authorization": f"Bearer {make_token()}"}
+    )
+    return response.status, await response.json()
+
+
+def _codes(body: dict[str, Any]) -> list[str]:
+    return [error["extensions"]["code"] for error in body.get("errors", [])]
+
+
+async def test_postgres_cut_gives_service_unavailable_then_recovers(
+    start_app: StartApp, proxy: TcpProxy, test_db: TestDatabase
+) -> None:
+    async with start_app(database_url=_via(test_db.url, proxy.port), db_pool_min=1) as client:
+        status, body = await _query(client)
+        assert status == 200 and "errors" not in body, body
+
+        proxy.cut()
+        status, body = await _query(client)
+        assert status == 200
+        assert _codes(body) == ["SERVICE_UNAVAILABLE"]
+        assert body["data"] is None
+        ready = await client.get("/readyz")
+        assert ready.status == 503
+        assert (await ready.json())["failing"] == ["postgres"]
+        assert (await client.get("/healthz")).status == 200
+
+        proxy.restore()
+        status, body = await _query(client)
+        assert status == 200 and "errors" not in body, body  # no restart needed
+        assert (await client.get("/readyz")).status == 200
+
+
+async def test_hung_postgres_ends_in_a_timeout_error(
+    start_app: StartApp, proxy: TcpProxy, test_db: TestDatabase
+) -> None:
+    overrides = {
+        "database_url": _via(test_db.url, proxy.port),
+        "db_pool_min": 1,
+        "request_timeout_seconds": 0.5,
+    }
+    async with start_app(**overrides) as client:
+        assert (await _query(client))[0] == 200
+        proxy.stall()
+        response = await client.post(
+            "/graphql",
+            json={"query": DATA_QUERY},
+            headers={"Authorization": f"Bearer {make_token()}", "X-Request-Id": "hung-1"},
+        )
+        body = await response.json()
+        proxy.restore()
+    assert response.status == 504
+    assert body == {
+        "errors": [
+            {
+                "message": "The request took longer than 0.5 s and was stopped.",
+                "extensions": {"code": "TIMEOUT", "requestId": "hung-1"},
+            }
+        ]
+    }
+
+
+async def test_unanswering_postgres_fails_at_the_connect_timeout_not_the_request_timeout(
+    start_app: StartApp, proxy: TcpProxy, test_db: TestDatabase
+) -> None:
+    overrides = {
+        "database_url": _via(test_db.url, proxy.port),
+        "db_pool_min": 0,  # no connection yet: the request has to open one
+        "db_connect_timeout_seconds": 0.2,
+        "db_acquire_timeout_seconds": 30.0,
+        "request_timeout_seconds": 5.0,  # without the connect bound this would end in TIMEOUT
+    }
+    async with start_app(**overrides) as client:
+        proxy.stall()  # TCP connects, PostgreSQL never answers the startup packet
+        status, body = await _query(client)
+        proxy.restore()
+        assert status == 200
+        assert _codes(body) == ["SERVICE_UNAVAILABLE"]
+        status, body = await _query(client)
+        assert status == 200 and "errors" not in body, body
+
+
+async def test_exhausted_pool_waits_a_bound_then_service_unavailable(start_app: StartApp) -> None:
+    overrides = {"db_pool_min": 1, "db_pool_max": 1, "db_acquire_timeout_seconds": 0.2}
+    async with start_app(**overrides) as client:
+        pool = client.app[DB_POOL]
+        async with pool.acquire():  # the only connection is busy
+            status, body = await _query(client)
+            assert status == 200
+            assert _codes(body) == ["SERVICE_UNAVAILABLE"]
+        status, body = await _query(client)
+        assert status == 200 and "errors" not in body, body
+
+
+async def test_statement_timeout_cancels_slow_sql_with_timeout_code(start_app: StartApp) -> None:
+    async with start_app(statement_timeout_ms=50) as client:
+        pool = client.app[DB_POOL]
+        async with pool.acquire() as conn:
+            assert await conn.fetchval("SHOW statement_timeout") == "50ms"
+        with pytest.raises(ApiError) as raised:
+            await DbSession(pool).fetch("SELECT pg_sleep(5)")
+        assert raised.value.code == "TIMEOUT"
+        async with DbSession(pool).transaction() as tx:
+            assert await tx.fetchval("SELECT 1") == 1
+
+
+async def test_masked_error_request_id_is_in_the_log_line(
+    api: Api, admin_token: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import app.db.companies as company_sql
+
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(company_sql, "list_companies", broken)
+    with caplog.at_level(logging.ERROR, logger="vanta.errors"):
+        response = await api.client.post(
+            "/graphql",
+            json={"query": DATA_QUERY},
+            headers={"Authorization": f"Bearer {admin_token}", "X-Request-Id": "find-me-42"},
+        )
+    body = await response.json()
+    assert response.status == 200
+    error = body["errors"][0]
+    assert error["message"] == "Internal server error."
+    assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": "find-me-42"}
+    assert "secret" not in await response.text()
+    lines = [r.getMessage() for r in caplog.records if r.name == "vanta.errors"]
+    assert any("find-me-42" in line for line in lines), lines
+    assert any("secret internals" in str(r.exc_info) for r in caplog.records if r.exc_info)
