@@ -1,11 +1,14 @@
 """Run one GraphQL operation and shape its result: the single place execution happens.
 
 The HTTP layer decides whether to execute at all (cache, persisted queries, limits);
-this module decides how (stock Strawberry execution today) and what the client sees.
+this module decides how and what the client sees: a compiled plan (app.fastpath) when
+the query is supported, else stock Strawberry execution. A plan that meets any error
+hands the whole request to stock execution, so errors and paths are always stock's.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,12 +18,19 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from app.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, OPERATION_RESOLUTION_FAILURE
+from app.fastpath import Fallback, execute_fast
 from app.graphql_errors import format_errors
 from app.graphql_request import GraphQLRequest, RequestError
+from loaders.factory import create_loaders
 from schema.build import VantaSchema
 from schema.context import Context
 
-__all__ = ["Outcome", "execute_operation"]
+__all__ = ["FAST", "STOCK", "Outcome", "execute_operation"]
+
+log = logging.getLogger("vanta.execution")
+
+FAST = "fast"
+STOCK = "stock"
 
 _QUERY_AND_MUTATION = frozenset({OperationType.QUERY, OperationType.MUTATION})
 _QUERY_ONLY = frozenset({OperationType.QUERY})
@@ -28,10 +38,12 @@ _QUERY_ONLY = frozenset({OperationType.QUERY})
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """The response body (errors shaped, internals masked) and its HTTP status."""
+    """The response body (errors shaped, internals masked), its HTTP status, and which
+    execution path produced it (for the debug header)."""
 
     body: dict[str, Any]
     status: int
+    path: str = STOCK  # FAST or STOCK
 
 
 async def execute_operation(
@@ -42,6 +54,20 @@ async def execute_operation(
     allow_mutations: bool,
 ) -> Outcome:
     """Execute; RequestError for what is not an operation at all (no query, wrong method)."""
+    if context.settings.fastpath_enabled:
+        try:
+            body = await execute_fast(schema, graphql_request, context)
+        except Exception as error:
+            if not isinstance(error, Fallback):
+                log.exception("fast path failed unexpectedly (request %s)", context.request_id)
+            # Stock execution answers, with fresh loaders, exactly as if the fast path had
+            # not been tried: no cached failure or half-used batch of the attempt leaks in.
+            context.loaders = create_loaders(
+                context.db, context.viewer, batching=context.settings.loaders_enabled
+            )
+        else:
+            if body is not None:
+                return Outcome(body, 200, FAST)
     try:
         result = await schema.execute(
             graphql_request.query,

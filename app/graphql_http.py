@@ -32,13 +32,20 @@ from app.metrics import METRICS
 from loaders.factory import create_loaders
 from schema.context import Context
 
-__all__ = ["REQUEST_ID_HEADER", "ROUND_TRIPS_HEADER", "graphql_handler", "request_id_of"]
+__all__ = [
+    "EXECUTION_PATH_HEADER",
+    "REQUEST_ID_HEADER",
+    "ROUND_TRIPS_HEADER",
+    "graphql_handler",
+    "request_id_of",
+]
 
 log = logging.getLogger("vanta.http")
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
 ROUND_TRIPS_HEADER = "X-DB-Round-Trips"
+EXECUTION_PATH_HEADER = "X-Execution-Path"  # fast | stock, with VANTA_DEBUG=1
 REQUEST_ID_HEADER = "X-Request-Id"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -107,7 +114,11 @@ async def _execute(
     outcome = await execute_operation(
         app[SCHEMA], graphql_request, context, allow_mutations=request.method == "POST"
     )
-    headers = {ROUND_TRIPS_HEADER: str(db.round_trips)} if settings.debug else None
+    headers = (
+        {ROUND_TRIPS_HEADER: str(db.round_trips), EXECUTION_PATH_HEADER: outcome.path}
+        if settings.debug
+        else None
+    )
     return _respond(outcome.body, outcome.status, media_type, request_id, headers)
 
 
