@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
+    GraphQLBoolean,
+    GraphQLID,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
+    GraphQLString,
     OperationDefinitionNode,
     is_leaf_type,
     is_list_type,
@@ -49,6 +52,8 @@ from schema.relations import RELATION_METADATA_KEY, Relation
 __all__ = ["Unsupported", "compile_plan"]
 
 _BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
+# graphql-core's own scalars return a value of this exact type unchanged.
+_PASSTHROUGH: dict[Any, type] = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool}
 
 
 class Unsupported(Exception):
@@ -142,6 +147,7 @@ def _shape(scope: _Scope, type_: GraphQLOutputType, details: FieldDetailsList) -
             type_.coerce_output_value,  # type: ignore[union-attr]
             type_.name,  # type: ignore[union-attr]
             is_specified_scalar_type(type_),
+            _PASSTHROUGH.get(type_),
         )
     if is_object_type(type_):
         assert isinstance(type_, GraphQLObjectType)

@@ -41,6 +41,9 @@ class LeafShape:
     coerce: Callable[[Any], Any]
     type_name: str
     builtin: bool  # a graphql-core scalar, which rejects exotic values itself
+    # A value of exactly this type is its own output (String and ID return a str as it
+    # is, Boolean a bool): skipping the call then changes nothing but the cost.
+    passthrough: type | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -142,8 +142,7 @@ async def _load(group: _Group, state: RunState, columns: dict[int, list[Any]]) -
     except BaseException:
         _close(awaitables)
         raise
-    results = await asyncio.gather(*awaitables, return_exceptions=True) if awaitables else []
-    _raise_first(results)
+    results = await _settle(awaitables)
     for column, position, at in slots:
         column[position] = results[at]
     for index, field, keys, unique, start in relations:
@@ -152,6 +151,31 @@ async def _load(group: _Group, state: RunState, columns: dict[int, list[Any]]) -
         found = dict(zip(unique, results[start : start + len(unique)], strict=True))
         # (without a cache, equal keys got equal answers from separate queries)
         columns[index] = [absent if key is None else found[key] for key in keys]
+
+
+async def _settle(awaitables: list[Any]) -> list[Any]:
+    """Await all (resolver coroutines run concurrently, as tasks); Fallback on any error.
+
+    Loader futures are awaited one by one: they belong to batches already scheduled, so
+    this costs no concurrency and spares gather's per-future callbacks.
+    """
+    if not awaitables:
+        return []
+    coroutines = [a for a in awaitables if not isinstance(a, asyncio.Future)]
+    if coroutines:
+        done = await asyncio.gather(*coroutines, return_exceptions=True)
+        _raise_first(done)
+        settled = iter(done)
+    results = []
+    for awaitable in awaitables:
+        if isinstance(awaitable, asyncio.Future):
+            try:
+                results.append(await awaitable)
+            except Exception as error:
+                raise Fallback("error while loading") from error
+        else:
+            results.append(next(settled))
+    return results
 
 
 def _call_resolver(field: FieldPlan, group: _Group, state: RunState) -> list[Any]:
@@ -221,8 +245,7 @@ def _build(group: _Group, columns: dict[int, list[Any]]) -> list[_Group]:
         children.append(child)
         type_name = group.plan.type_name
         if child.paths is None:
-            for value, out in zip(values, outs, strict=True):
-                out[key] = _complete(shape, value, child, None)
+            _objects(shape, values, outs, key, child)
         else:
             assert paths is not None
             for value, out, parent in zip(values, outs, paths, strict=True):
@@ -230,21 +253,61 @@ def _build(group: _Group, columns: dict[int, list[Any]]) -> list[_Group]:
     return children
 
 
+def _objects(
+    shape: Shape, values: list[Any], outs: list[dict[str, Any]], key: str, child: _Group
+) -> None:
+    """Objects and lists of objects (without paths): the common case, inlined."""
+    item = shape.item if isinstance(shape, ListShape) else None
+    if not isinstance(item, ObjectShape) and not isinstance(shape, ObjectShape):
+        for value, out in zip(values, outs, strict=True):
+            out[key] = _complete(shape, value, child, None)
+        return
+    add_obj, add_out = child.objs.append, child.outs.append
+    non_null = shape.non_null
+    for value, out in zip(values, outs, strict=True):
+        if value is None or value is Undefined:
+            if non_null:
+                raise Fallback("null in non-null field")
+            out[key] = None
+        elif isinstance(value, BaseException):
+            raise Fallback("exception as value")
+        elif item is None:
+            out[key] = holder = {}
+            add_obj(value)
+            add_out(holder)
+        else:
+            if type(value) is not list and not is_iterable(value):
+                raise Fallback("not a list")
+            out[key] = holders = []
+            for element in value:
+                if element is None or element is Undefined or isinstance(element, BaseException):
+                    if item.non_null or element is not None:
+                        raise Fallback("null or error in a list")
+                    holders.append(None)
+                    continue
+                holder = {}
+                holders.append(holder)
+                add_obj(element)
+                add_out(holder)
+
+
 def _leaves(shape: LeafShape, values: list[Any], outs: list[dict[str, Any]], key: str) -> None:
-    coerce, non_null, builtin = shape.coerce, shape.non_null, shape.builtin
+    coerce, non_null, builtin, same = shape.coerce, shape.non_null, shape.builtin, shape.passthrough
     try:
         for value, out in zip(values, outs, strict=True):
-            if value is None or value is Undefined:
+            if type(value) is same:
+                out[key] = value
+            elif value is None or value is Undefined:
                 if non_null:
                     raise Fallback(f"null in non-null {key}")
                 out[key] = None
-                continue
-            if not builtin and isinstance(value, Exception):
-                raise Fallback("exception as value")
-            coerced = coerce(value)
-            if coerced is None or coerced is Undefined:
-                raise Fallback(f"{shape.type_name} coerced to null")
-            out[key] = coerced
+            else:
+                if not builtin and isinstance(value, Exception):
+                    raise Fallback("exception as value")
+                coerced = coerce(value)
+                if coerced is None or coerced is Undefined:
+                    raise Fallback(f"{shape.type_name} coerced to null")
+                out[key] = coerced
     except Fallback:
         raise
     except Exception as error:
@@ -252,6 +315,10 @@ def _leaves(shape: LeafShape, values: list[Any], outs: list[dict[str, Any]], key
 
 
 def _coerce(shape: LeafShape, values: list[Any]) -> list[Any]:
+    """A list of leaves: as it is when every item is its own output (e.g. tags)."""
+    same = shape.passthrough
+    if same is not None and all(type(value) is same for value in values):
+        return values
     holders: list[dict[str, Any]] = [{} for _ in values]
     _leaves(shape, values, holders, "")
     return [holder[""] for holder in holders]
@@ -274,7 +341,7 @@ def _complete(shape: Shape, value: Any, child: _Group | None, path: Path | None)
             child.paths.append(path)  # type: ignore[arg-type]
         return out
     assert isinstance(shape, ListShape)
-    if not is_iterable(value):
+    if type(value) is not list and not is_iterable(value):
         raise Fallback("not a list")
     item = shape.item
     if isinstance(item, LeafShape):
