@@ -1,4 +1,5 @@
-"""`make bench`: Q1/Q2/Q3 against `vanta serve` with loaders on and off; writes RESULTS.md.
+"""`make bench`: Q1/Q2/Q3 against `vanta serve` with the fast path, stock execution and
+naive loaders; writes RESULTS.md.
 
 Environment: ``VANTA_BENCH_DATABASE_URL`` (default: database ``vanta_bench`` on the local
 server at 127.0.0.1:5432, else an embedded PostgreSQL under bench/.work) and
@@ -50,8 +51,9 @@ MIN_DOCUMENTS = 100_000
 DEFAULT_SECONDS = 10
 WARMUP_SECONDS = 1
 IDLE_PAUSE_S = 1.0
-# (mode name, VANTA_LOADERS): loaders first, then the naive baseline.
-MODES = (("loaders", "on"), ("naive", "off"))
+# (mode name, VANTA_LOADERS, VANTA_FASTPATH): the fast path, stock execution (both with
+# loaders), then the naive baseline (stock execution, one query per row).
+MODES = (("fast", "on", "on"), ("stock", "on", "off"), ("naive", "off", "off"))
 ROUND_TRIPS_HEADER = "x-db-round-trips"
 
 
@@ -134,7 +136,7 @@ async def prepare(dsn: str, source: str) -> Dataset:
         await conn.close()
 
 
-def server_env(dsn: str, secret: str, loaders: str) -> dict[str, str]:
+def server_env(dsn: str, secret: str, loaders: str, fastpath: str = "on") -> dict[str, str]:
     """The server's environment: ours without inherited VANTA_* settings, plus the bench's."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("VANTA_")}
     env.update(
@@ -145,6 +147,7 @@ def server_env(dsn: str, secret: str, loaders: str) -> dict[str, str]:
         VANTA_SEED_DEMO="0",
         VANTA_JWT_SECRET=secret,
         VANTA_LOADERS=loaders,
+        VANTA_FASTPATH=fastpath,
     )
     return env
 
@@ -182,14 +185,14 @@ class Setup:
     wrk: str
 
 
-def measure_mode(mode: str, loaders: str, setup: Setup) -> ModeResult:
+def measure_mode(mode: str, loaders: str, fastpath: str, setup: Setup) -> ModeResult:
     """Start one server, measure it, stop it (also when a measurement fails)."""
     wrk, token = setup.wrk, setup.token
     bodies = payloads(setup.data.company_id, setup.data.document_id)
     scripts = {
         name: write_script(WORK / f"{name}.lua", body, token) for name, body in bodies.items()
     }
-    env = server_env(setup.dsn, setup.secret, loaders)
+    env = server_env(setup.dsn, setup.secret, loaders, fastpath)
     print(f"[{mode}] starting vanta serve", flush=True)
     with running_server(env, WORK / f"serve-{mode}.log") as server:
         cold = cold_start_ms(server, bodies["Q3"], token)
@@ -199,13 +202,20 @@ def measure_mode(mode: str, loaders: str, setup: Setup) -> ModeResult:
         time.sleep(IDLE_PAUSE_S)
         rss = server.rss_mib()
         loads = {}
+        cpu_ms = {}
         for name, script in scripts.items():
             run_wrk(wrk, server.url, script, WARMUP_SECONDS)
+            cpu_before = server.cpu_seconds()
             loads[name] = run_wrk(wrk, server.url, script, setup.seconds)
-            print(f"[{mode}] {name}: {loads[name].rps:,.1f} requests/s", flush=True)
+            cpu_ms[name] = (server.cpu_seconds() - cpu_before) * 1000 / loads[name].requests
+            print(
+                f"[{mode}] {name}: {loads[name].rps:,.1f} requests/s, "
+                f"{cpu_ms[name]:.2f} server CPU ms/request",
+                flush=True,
+            )
         if server.process.poll() is not None:
             raise ServerError(f"[{mode}] server exited during the run:\n{server.log_tail()}")
-    return ModeResult(mode, cold, rss, trips, sizes, loads)
+    return ModeResult(mode, cold, rss, trips, sizes, loads, cpu_ms)
 
 
 def wrk_version(wrk: str) -> str:
@@ -228,7 +238,9 @@ def run(seconds: int) -> str:
         data = asyncio.run(prepare(dsn, source))
         print(f"dataset: {data.companies} companies, {data.documents} documents", flush=True)
         setup = Setup(dsn, secret, token, data, seconds, wrk)
-        results = [measure_mode(mode, loaders, setup) for mode, loaders in MODES]
+        results = [
+            measure_mode(mode, loaders, fastpath, setup) for mode, loaders, fastpath in MODES
+        ]
     print(console_table(results))
     text = markdown(date, machine(wrk_version(wrk)), data, seconds, results)
     RESULTS.write_text(text)
