@@ -55,6 +55,7 @@ IDLE_PAUSE_S = 1.0
 # loaders), then the naive baseline (stock execution, one query per row).
 MODES = (("fast", "on", "on"), ("stock", "on", "off"), ("naive", "off", "off"))
 ROUND_TRIPS_HEADER = "x-db-round-trips"
+EXECUTION_PATH_HEADER = "x-execution-path"
 
 
 class BenchError(RuntimeError):
@@ -153,9 +154,10 @@ def server_env(dsn: str, secret: str, loaders: str, fastpath: str = "on") -> dic
 
 
 def probe(
-    server: Server, bodies: Mapping[str, dict[str, Any]], token: str
+    server: Server, bodies: Mapping[str, dict[str, Any]], token: str, path: str
 ) -> tuple[dict[str, str], dict[str, int]]:
-    """Round trips per request (X-DB-Round-Trips, two requests each) and response sizes."""
+    """Round trips per request (X-DB-Round-Trips, two requests each) and response sizes;
+    ServerError unless every answer came from the execution ``path`` the mode is about."""
     trips: dict[str, str] = {}
     sizes: dict[str, int] = {}
     for name, body in bodies.items():
@@ -167,6 +169,10 @@ def probe(
             if ROUND_TRIPS_HEADER not in headers:
                 raise ServerError(f"{name}: no X-DB-Round-Trips header although VANTA_DEBUG=1")
             seen.add(int(headers[ROUND_TRIPS_HEADER]))
+            if headers.get(EXECUTION_PATH_HEADER) != path:
+                raise ServerError(
+                    f"{name}: served by {headers.get(EXECUTION_PATH_HEADER)!r}, not {path!r}"
+                )
             sizes[name] = reply.size
         low, high = min(seen), max(seen)
         trips[name] = str(low) if low == high else f"{low}-{high}"
@@ -196,7 +202,7 @@ def measure_mode(mode: str, loaders: str, fastpath: str, setup: Setup) -> ModeRe
     print(f"[{mode}] starting vanta serve", flush=True)
     with running_server(env, WORK / f"serve-{mode}.log") as server:
         cold = cold_start_ms(server, bodies["Q3"], token)
-        trips, sizes = probe(server, bodies, token)
+        trips, sizes = probe(server, bodies, token, "fast" if fastpath == "on" else "stock")
         for script in scripts.values():
             run_wrk(wrk, server.url, script, WARMUP_SECONDS)
         time.sleep(IDLE_PAUSE_S)

@@ -93,7 +93,7 @@ class DocumentCache:
             plan: ObjectPlan | None = compile_plan(
                 self._schema, prepared.operation, prepared.fragments, variables
             )
-        except Unsupported:
+        except (Unsupported, RecursionError):  # too deep to plan: stock decides
             plan = None
         except GraphQLError:  # e.g. a @skip condition stock execution will reject
             return None

@@ -87,6 +87,20 @@ async def test_resolver_error_reports_stocks_error_and_path(
     assert body["errors"][0]["path"] == ["companies", "nodes", 0, "documents"]
 
 
+async def test_anonymous_request_reports_stocks_error(executor: Executor) -> None:
+    result = await _same(executor, "{ documents(first: 1) { totalCount } viewer { role } }", None)
+    assert result.path == "stock"
+    assert result.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_document_nested_too_deeply_falls_back(
+    executor: Executor, viewers: dict[str, Viewer]
+) -> None:
+    deep = "{ documents(first: 1) { nodes { " + "company { projects { " * 150 + "id" + " } }" * 150
+    result = await _same(executor, deep + " } } }", viewers["admin"])
+    assert result.path == "stock"
+
+
 async def test_root_argument_error_reports_stocks_error(
     executor: Executor, viewers: dict[str, Viewer]
 ) -> None:
