@@ -19,25 +19,19 @@ from typing import Any
 from graphql import FragmentDefinitionNode, GraphQLResolveInfo, GraphQLSchema
 from graphql import OperationDefinitionNode as Operation
 from graphql.execution.values import VariableValues, get_argument_values
-from graphql.pyutils import Path, Undefined, is_iterable
+from graphql.pyutils import Path
 from graphql.type.definition import GraphQLResolveInfoHelpers
 
+from app.fastpath.complete import Fallback, complete, leaves, object_plan, objects
 from app.fastpath.plan import (
     RELATION,
     RESOLVER,
     FieldPlan,
     LeafShape,
-    ListShape,
     ObjectPlan,
-    ObjectShape,
-    Shape,
 )
 
 __all__ = ["Fallback", "RunState", "run_plan"]
-
-
-class Fallback(Exception):
-    """Stock execution would report an error here; its answer is the one to give."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,12 +88,10 @@ async def _run_group(group: _Group, state: RunState) -> None:
     children = _build(group, columns)
     if not children:
         return
-    pending = []
-    for child in children:
+    for child in children:  # first, so that no coroutine below is left unawaited
         if child.plan.sync:
             _build_all(child)
-        else:
-            pending.append(_run_group(child, state))
+    pending = [_run_group(child, state) for child in children if not child.plan.sync]
     if len(pending) == 1:
         await pending[0]
     elif pending:
@@ -234,127 +226,23 @@ def _build(group: _Group, columns: dict[int, list[Any]]) -> list[_Group]:
             except Exception as error:
                 raise Fallback(f"attribute {field.attr}") from error
         if isinstance(shape, LeafShape):
-            _leaves(shape, values, outs, key)
+            leaves(shape, values, outs, key)
             continue
-        plan = _object_plan(shape)
+        plan = object_plan(shape)
         if plan is None:  # a list of scalars
             for value, out in zip(values, outs, strict=True):
-                out[key] = _complete(shape, value, None, None)
+                out[key] = complete(shape, value, None, None)
             continue
         child = _Group(plan, plan.needs_path)
         children.append(child)
         type_name = group.plan.type_name
         if child.paths is None:
-            _objects(shape, values, outs, key, child)
+            objects(shape, values, outs, key, child)
         else:
             assert paths is not None
             for value, out, parent in zip(values, outs, paths, strict=True):
-                out[key] = _complete(shape, value, child, Path(parent, key, type_name))
+                out[key] = complete(shape, value, child, Path(parent, key, type_name))
     return children
-
-
-def _objects(
-    shape: Shape, values: list[Any], outs: list[dict[str, Any]], key: str, child: _Group
-) -> None:
-    """Objects and lists of objects (without paths): the common case, inlined."""
-    item = shape.item if isinstance(shape, ListShape) else None
-    if not isinstance(item, ObjectShape) and not isinstance(shape, ObjectShape):
-        for value, out in zip(values, outs, strict=True):
-            out[key] = _complete(shape, value, child, None)
-        return
-    add_obj, add_out = child.objs.append, child.outs.append
-    non_null = shape.non_null
-    for value, out in zip(values, outs, strict=True):
-        if value is None or value is Undefined:
-            if non_null:
-                raise Fallback("null in non-null field")
-            out[key] = None
-        elif isinstance(value, BaseException):
-            raise Fallback("exception as value")
-        elif item is None:
-            out[key] = holder = {}
-            add_obj(value)
-            add_out(holder)
-        else:
-            if type(value) is not list and not is_iterable(value):
-                raise Fallback("not a list")
-            out[key] = holders = []
-            for element in value:
-                if element is None or element is Undefined or isinstance(element, BaseException):
-                    if item.non_null or element is not None:
-                        raise Fallback("null or error in a list")
-                    holders.append(None)
-                    continue
-                holder = {}
-                holders.append(holder)
-                add_obj(element)
-                add_out(holder)
-
-
-def _leaves(shape: LeafShape, values: list[Any], outs: list[dict[str, Any]], key: str) -> None:
-    coerce, non_null, builtin, same = shape.coerce, shape.non_null, shape.builtin, shape.passthrough
-    try:
-        for value, out in zip(values, outs, strict=True):
-            if type(value) is same:
-                out[key] = value
-            elif value is None or value is Undefined:
-                if non_null:
-                    raise Fallback(f"null in non-null {key}")
-                out[key] = None
-            else:
-                if not builtin and isinstance(value, Exception):
-                    raise Fallback("exception as value")
-                coerced = coerce(value)
-                if coerced is None or coerced is Undefined:
-                    raise Fallback(f"{shape.type_name} coerced to null")
-                out[key] = coerced
-    except Fallback:
-        raise
-    except Exception as error:
-        raise Fallback(f"{shape.type_name} cannot represent a value") from error
-
-
-def _coerce(shape: LeafShape, values: list[Any]) -> list[Any]:
-    """A list of leaves: as it is when every item is its own output (e.g. tags)."""
-    same = shape.passthrough
-    if same is not None and all(type(value) is same for value in values):
-        return values
-    holders: list[dict[str, Any]] = [{} for _ in values]
-    _leaves(shape, values, holders, "")
-    return [holder[""] for holder in holders]
-
-
-def _complete(shape: Shape, value: Any, child: _Group | None, path: Path | None) -> Any:
-    """Complete one non-leaf value; objects get an empty dict that ``child`` will fill."""
-    if isinstance(value, BaseException):
-        raise Fallback("exception as value")
-    if value is None or value is Undefined:
-        if shape.non_null:
-            raise Fallback("null in non-null field")
-        return None
-    if isinstance(shape, ObjectShape):
-        assert child is not None
-        out: dict[str, Any] = {}
-        child.objs.append(value)
-        child.outs.append(out)
-        if child.paths is not None:
-            child.paths.append(path)  # type: ignore[arg-type]
-        return out
-    assert isinstance(shape, ListShape)
-    if type(value) is not list and not is_iterable(value):
-        raise Fallback("not a list")
-    item = shape.item
-    if isinstance(item, LeafShape):
-        return _coerce(item, list(value))
-    if path is None:
-        return [_complete(item, element, child, None) for element in value]
-    return [_complete(item, element, child, Path(path, i, None)) for i, element in enumerate(value)]
-
-
-def _object_plan(shape: Shape) -> ObjectPlan | None:
-    while isinstance(shape, ListShape):
-        shape = shape.item
-    return shape.plan if isinstance(shape, ObjectShape) else None
 
 
 def _raise_first(results: list[Any]) -> None:
