@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
+    ASTValidationRule,
     DirectiveNode,
     DocumentNode,
     FragmentDefinitionNode,
@@ -55,13 +56,27 @@ class Prepared:
 
 
 class DocumentCache:
-    """Documents and plans for one schema; every miss is computed once, hits are O(1)."""
+    """Documents and plans for one schema; every miss is computed once, hits are O(1).
 
-    def __init__(self, schema: GraphQLSchema, maxsize: int = DOCUMENT_CACHE_SIZE) -> None:
+    ``rules`` (validation rules beyond the specified ones, e.g. query limits) and
+    ``max_tokens`` (a parser limit) must be the ones stock execution applies, so that the
+    fast path accepts exactly the documents stock execution accepts.
+    """
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        maxsize: int = DOCUMENT_CACHE_SIZE,
+        *,
+        rules: tuple[type[ASTValidationRule], ...] = (),
+        max_tokens: int | None = None,
+    ) -> None:
         if maxsize < 1:
             raise ValueError(f"maxsize must be >= 1, got {maxsize}")
         self._schema = schema
         self._maxsize = maxsize
+        self._rules = (*_RULES, *rules)
+        self._max_tokens = max_tokens
         self._entries: OrderedDict[bytes, Prepared | None] = OrderedDict()
 
     def __len__(self) -> int:
@@ -75,7 +90,9 @@ class DocumentCache:
         try:
             entry = entries[key]
         except KeyError:
-            entry = entries[key] = _prepare(self._schema, query, operation_name)
+            entry = entries[key] = _prepare(
+                self._schema, query, operation_name, self._rules, self._max_tokens
+            )
             if len(entries) > self._maxsize:
                 entries.popitem(last=False)
         else:
@@ -102,15 +119,21 @@ class DocumentCache:
         return plan
 
 
-def _prepare(schema: GraphQLSchema, query: str, operation_name: str | None) -> Prepared | None:
+def _prepare(
+    schema: GraphQLSchema,
+    query: str,
+    operation_name: str | None,
+    rules: tuple[type[ASTValidationRule], ...],
+    max_tokens: int | None,
+) -> Prepared | None:
     try:
-        document = parse(query)
+        document = parse(query, max_tokens=max_tokens)
     except GraphQLError:
         return None
     operation = _operation(document, operation_name)
     if operation is None or operation.operation is not OperationType.QUERY:
         return None
-    if validate_document(schema, document, _RULES):
+    if validate_document(schema, document, rules):
         return None
     checks = _Checks()
     visit(document, checks)

@@ -11,7 +11,13 @@ from typing import Any
 
 from graphql import get_variable_values
 from strawberry import Schema
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxTokensLimiter,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
 
 from app.fastpath.documents import DocumentCache
 from app.fastpath.runner import RunState, run_plan
@@ -27,20 +33,40 @@ _caches: weakref.WeakKeyDictionary[Schema, DocumentCache | None] = weakref.WeakK
 
 def schema_supported(schema: Schema) -> bool:
     """Whether plans can reproduce this schema's execution: no extension or middleware that
-    could change results, no custom directives, Strawberry's default attribute resolver."""
+    could change results, no custom directives, Strawberry's default attribute resolver.
+
+    Query limits are fine when the schema exposes them as ``query_rules`` and
+    ``max_tokens`` (the fast path then parses and validates with them, as stock does).
+    """
     extensions = schema.get_extensions()
     return (
-        all(isinstance(extension, _NEUTRAL_EXTENSIONS) for extension in extensions)
+        all(_neutral(schema, extension) for extension in extensions)
         and not schema.directives
         and schema.config.default_resolver is getattr
     )
+
+
+def _neutral(schema: Schema, extension: SchemaExtension) -> bool:
+    if isinstance(extension, _NEUTRAL_EXTENSIONS):
+        return True
+    if isinstance(extension, AddValidationRules):
+        return tuple(extension.validation_rules) == tuple(getattr(schema, "query_rules", ()))
+    if isinstance(extension, MaxTokensLimiter):
+        return extension.max_token_count == getattr(schema, "max_tokens", None)
+    return False
 
 
 def _cache_for(schema: Schema) -> DocumentCache | None:
     try:
         return _caches[schema]
     except KeyError:
-        cache = DocumentCache(schema._schema) if schema_supported(schema) else None
+        cache = None
+        if schema_supported(schema):
+            cache = DocumentCache(
+                schema._schema,
+                rules=tuple(getattr(schema, "query_rules", ())),
+                max_tokens=getattr(schema, "max_tokens", None),
+            )
         _caches[schema] = cache
         return cache
 

@@ -9,6 +9,8 @@ from typing import Any
 import orjson
 import pytest
 import strawberry
+from graphql import FieldNode, GraphQLError, ValidationRule
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter
 from strawberry.permission import BasePermission
 
 from app.auth import Viewer
@@ -239,3 +241,60 @@ def test_document_cache_is_bounded_and_plans_follow_condition_variables() -> Non
     assert plans[0] is not plans[1]
     assert [f.key for f in plans[1].fields[0].shape.plan.fields] == ["name"]  # type: ignore[union-attr]
     assert plans[0].fields[0].shape.plan.fields == []  # type: ignore[union-attr]
+
+
+# -- query limits (validation rules, parser token limit) apply on the fast path too -------
+
+
+class NoAliases(ValidationRule):
+    def enter_field(self, node: FieldNode, *_: Any) -> None:
+        if node.alias is not None:
+            self.report_error(GraphQLError("No aliases here.", node))
+
+
+def _limited(*, expose: bool) -> strawberry.Schema:
+    schema = strawberry.Schema(
+        query=Query,
+        extensions=[
+            lambda: MaxTokensLimiter(max_token_count=12),
+            lambda: AddValidationRules([NoAliases]),
+        ],
+    )
+    if expose:  # as schema.build does: the limits an executor outside execute must apply
+        schema.query_rules = (NoAliases,)  # type: ignore[attr-defined]
+        schema.max_tokens = 12  # type: ignore[attr-defined]
+    return schema
+
+
+async def _run(schema: strawberry.Schema, query: str, fast: bool) -> tuple[int, bytes, str]:
+    context = SimpleNamespace(
+        settings=Settings(fastpath_enabled=fast), db=None, viewer=None, loaders=None, request_id="q"
+    )
+    outcome = await execute_operation(
+        schema,  # type: ignore[arg-type]
+        GraphQLRequest(query, None, None, None),
+        context,  # type: ignore[arg-type]
+        allow_mutations=False,
+    )
+    return outcome.status, orjson.dumps(outcome.body), outcome.path
+
+
+@pytest.mark.parametrize(
+    ("query", "path"),
+    [
+        ("{ cat { name } }", "fast"),
+        ("{ c: cat { name } }", "stock"),  # the validation rule refuses it
+        ("{ cat { " + "name " * 12 + "} }", "stock"),  # over 12 tokens
+    ],
+)
+async def test_query_limits_apply_before_the_fast_path(query: str, path: str) -> None:
+    schema = _limited(expose=True)
+    fast = await _run(schema, query, True)
+    stock = await _run(schema, query, False)
+    assert fast[2] == path
+    assert fast[:2] == stock[:2]
+
+
+async def test_limits_the_fast_path_cannot_see_turn_it_off() -> None:
+    schema = _limited(expose=False)
+    assert (await _run(schema, "{ cat { name } }", True))[2] == "stock"
