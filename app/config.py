@@ -95,6 +95,8 @@ class Settings:
     port: int = 8000
     debug: bool = False
     loaders_enabled: bool = True
+    # Compiled execution plans for supported queries (app/fastpath); off: stock only.
+    fastpath_enabled: bool = True
     max_page_size: int = 100
     db_pool_min: int = 2
     db_pool_max: int = 10
@@ -143,6 +145,9 @@ class Settings:
         loaders = (env.get("VANTA_LOADERS", "on") or "on").strip().lower()
         if loaders not in ("on", "off"):
             raise ConfigError(f"VANTA_LOADERS must be on or off, got {loaders!r}")
+        fastpath = (env.get("VANTA_FASTPATH", "on") or "on").strip().lower()
+        if fastpath not in ("on", "off"):
+            raise ConfigError(f"VANTA_FASTPATH must be on or off, got {fastpath!r}")
         secret = env.get("VANTA_JWT_SECRET") or ""
         if secret and len(secret.encode()) < 32:
             raise ConfigError(
@@ -168,6 +173,7 @@ class Settings:
             port=_int(env, "VANTA_PORT", 8000, minimum=0),
             debug=_flag(env, "VANTA_DEBUG", False),
             loaders_enabled=loaders == "on",
+            fastpath_enabled=fastpath == "on",
             max_page_size=_int(env, "VANTA_MAX_PAGE_SIZE", 100, minimum=1),
             db_pool_min=pool_min,
             db_pool_max=pool_max,

@@ -1,9 +1,11 @@
 """Run one GraphQL operation and shape its result: the single place execution happens.
 
 The HTTP layer decides whether to execute at all (cache, persisted queries, limits);
-this module decides how (stock Strawberry execution today) and what the client sees.
-Query limits are validation rules (``schema.query_rules``, ``schema.max_tokens``): a faster
-executor put here must keep parsing and validating with them before it runs anything.
+this module decides how and what the client sees: a compiled plan (app.fastpath) when
+the query is supported, else stock Strawberry execution. A plan that meets any error
+hands the whole request to stock execution, so errors and paths are always stock's.
+Query limits are validation rules (``schema.query_rules``, ``schema.max_tokens``) that
+both paths apply before anything runs; the timeout bounds both.
 """
 
 from __future__ import annotations
@@ -19,17 +21,20 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from app.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, OPERATION_RESOLUTION_FAILURE, TIMEOUT
+from app.fastpath import Fallback, execute_fast
 from app.graphql_errors import format_errors
 from app.graphql_request import GraphQLRequest, RequestError
 from schema.build import VantaSchema
 from schema.context import Context
 
-__all__ = ["MSG_TIMEOUT", "TIMEOUT_STATUS", "Outcome", "execute_operation"]
+__all__ = ["FAST", "MSG_TIMEOUT", "STOCK", "TIMEOUT_STATUS", "Outcome", "execute_operation"]
 
 log = logging.getLogger("vanta.execution")
 
 MSG_TIMEOUT = "The request took longer than {seconds:g} s and was stopped."
 TIMEOUT_STATUS = 504
+FAST = "fast"
+STOCK = "stock"
 
 _QUERY_AND_MUTATION = frozenset({OperationType.QUERY, OperationType.MUTATION})
 _QUERY_ONLY = frozenset({OperationType.QUERY})
@@ -37,10 +42,12 @@ _QUERY_ONLY = frozenset({OperationType.QUERY})
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """The response body (errors shaped, internals masked) and its HTTP status."""
+    """The response body (errors shaped, internals masked), its HTTP status, and which
+    execution path produced it (for the debug header)."""
 
     body: dict[str, Any]
     status: int
+    path: str = STOCK  # FAST or STOCK
 
 
 async def execute_operation(
@@ -58,6 +65,10 @@ async def execute_operation(
     """
     try:
         async with asyncio.timeout(timeout_seconds):
+            if context.settings.fastpath_enabled:
+                body = await _try_fast(schema, graphql_request, context)
+                if body is not None:
+                    return Outcome(body, 200, FAST)
             result = await schema.execute(
                 graphql_request.query,
                 variable_values=graphql_request.variables,
@@ -96,3 +107,18 @@ async def execute_operation(
         return Outcome(body, 400)
     body["data"] = result.data
     return Outcome(body, 200)
+
+
+async def _try_fast(
+    schema: VantaSchema, graphql_request: GraphQLRequest, context: Context
+) -> dict[str, Any] | None:
+    """The fast path's body, or None when stock execution must answer instead."""
+    try:
+        return await execute_fast(schema, graphql_request, context)
+    except Exception as error:
+        if not isinstance(error, Fallback):
+            log.exception("fast path failed unexpectedly (request %s)", context.request_id)
+        # Stock execution answers, with fresh loaders, exactly as if the fast path had
+        # not been tried: no cached failure or half-used batch of the attempt leaks in.
+        context.renew_loaders()
+        return None

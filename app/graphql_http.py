@@ -32,13 +32,20 @@ from app.metrics import METRICS
 from app.request_id import REQUEST_ID_HEADER, request_id_of
 from app.serving import NO_STORE, Served, serve
 
-__all__ = ["REQUEST_ID_HEADER", "ROUND_TRIPS_HEADER", "graphql_handler", "request_id_of"]
+__all__ = [
+    "EXECUTION_PATH_HEADER",
+    "REQUEST_ID_HEADER",
+    "ROUND_TRIPS_HEADER",
+    "graphql_handler",
+    "request_id_of",
+]
 
 log = logging.getLogger("vanta.http")
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
 ROUND_TRIPS_HEADER = "X-DB-Round-Trips"
+EXECUTION_PATH_HEADER = "X-Execution-Path"  # fast | stock, with VANTA_DEBUG=1
 
 
 async def graphql_handler(request: web.Request) -> web.StreamResponse:
@@ -63,6 +70,8 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
             round_trips = served.round_trips
             headers = {"X-Cache": served.cache.value, "Cache-Control": served.cache_control}
             headers.update(_debug_headers(request, served.round_trips))
+            if served.path is not None and request.app[SETTINGS].debug:
+                headers[EXECUTION_PATH_HEADER] = served.path
             response = _respond_bytes(served.body, served.status, media_type, request_id, headers)
     except RequestError as error:
         response = _respond(_error_body(error), error.status, media_type, request_id, error.headers)

@@ -20,7 +20,7 @@ from app.db.session import DbSession
 from app.execution import execute_operation
 from app.graphql_request import GraphQLRequest
 from app.keys import DB_POOL, METADATA, RESPONSE_CACHE, SCHEMA, SETTINGS
-from loaders.factory import create_loaders
+from loaders.factory import Loaders, create_loaders
 from schema.context import Context
 
 __all__ = ["Served", "serve"]
@@ -36,6 +36,7 @@ class Served:
     cache: CacheStatus
     cache_control: str
     round_trips: int  # database round trips this request caused (0 for hits and shared)
+    path: str | None = None  # execution path (fast | stock); None when the cache answered
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,7 @@ class _Executed:
     status: int
     cacheable: bool  # a complete, error-free answer
     context: Context
+    path: str
 
 
 async def serve(
@@ -88,7 +90,7 @@ async def serve(
     executed, shared = await cache.flight.run(key, execute_and_store)
     served = _served(executed, CacheStatus.MISS, cache_control)
     if shared:
-        return Served(served.body, served.status, served.cache, served.cache_control, 0)
+        return Served(served.body, served.status, served.cache, served.cache_control, 0, None)
     return served
 
 
@@ -99,6 +101,7 @@ def _served(executed: _Executed, status: CacheStatus, cache_control: str) -> Ser
         cache=status,
         cache_control=cache_control if executed.cacheable else NO_STORE,
         round_trips=executed.context.db.round_trips,
+        path=executed.path,
     )
 
 
@@ -110,22 +113,27 @@ async def _execute(
     db = DbSession(app[DB_POOL], settings.db_acquire_timeout_seconds)
     metadata = app[METADATA].bind(db)
     cache_tags: set[str] = set()
-    context = Context(
-        request=request,
-        settings=settings,
-        db=db,
-        pool=app[DB_POOL],
-        loaders=create_loaders(
+
+    def make_loaders() -> Loaders:
+        return create_loaders(
             db,
             viewer,
             batching=settings.loaders_enabled,
             metadata=metadata,
             cache_tags=cache_tags,
-        ),
+        )
+
+    context = Context(
+        request=request,
+        settings=settings,
+        db=db,
+        pool=app[DB_POOL],
+        loaders=make_loaders(),
         viewer=viewer,
         request_id=request_id,
         cache_tags=cache_tags,
         metadata_store=metadata,
+        loader_factory=make_loaders,
     )
     outcome = await execute_operation(
         app[SCHEMA],
@@ -135,4 +143,4 @@ async def _execute(
         timeout_seconds=settings.request_timeout_seconds,
     )
     cacheable = outcome.status == 200 and "errors" not in outcome.body
-    return _Executed(orjson.dumps(outcome.body), outcome.status, cacheable, context)
+    return _Executed(orjson.dumps(outcome.body), outcome.status, cacheable, context, outcome.path)

@@ -1,5 +1,6 @@
-"""`make bench`: Q1/Q2/Q3 against `vanta serve` with loaders on and off, then the rate
-limiter's own figures (bench/limiter.py); writes RESULTS.md.
+"""`make bench`: Q1/Q2/Q3 against `vanta serve` with the fast path, stock execution, naive
+loaders and the response cache, then the rate limiter's own figures (bench/limiter.py);
+writes RESULTS.md.
 
 Environment: ``VANTA_BENCH_DATABASE_URL`` (default: database ``vanta_bench`` on the local
 server at 127.0.0.1:5432, else an embedded PostgreSQL under bench/.work),
@@ -57,14 +58,34 @@ MIN_DOCUMENTS = 100_000
 DEFAULT_SECONDS = 10
 WARMUP_SECONDS = 1
 IDLE_PAUSE_S = 1.0
-# (mode name, server environment): loaders and the naive baseline with the response cache
-# off (every request executes), then the default configuration with the cache on (hits).
-MODES: tuple[tuple[str, dict[str, str]], ...] = (
-    ("loaders", {"VANTA_LOADERS": "on", "VANTA_CACHE": "off"}),
-    ("naive", {"VANTA_LOADERS": "off", "VANTA_CACHE": "off"}),
-    ("cached", {"VANTA_LOADERS": "on", "VANTA_CACHE": "on"}),
+# (mode name, server environment, execution paths the answers may come from): the fast
+# path, stock execution (both with loaders), the naive baseline (stock, one query per row),
+# all with the response cache off so every request executes; then the default
+# configuration with the cache on (after the first request every answer is a hit).
+MODES: tuple[tuple[str, dict[str, str], frozenset[str | None]], ...] = (
+    (
+        "fast",
+        {"VANTA_LOADERS": "on", "VANTA_FASTPATH": "on", "VANTA_CACHE": "off"},
+        frozenset({"fast"}),
+    ),
+    (
+        "stock",
+        {"VANTA_LOADERS": "on", "VANTA_FASTPATH": "off", "VANTA_CACHE": "off"},
+        frozenset({"stock"}),
+    ),
+    (
+        "naive",
+        {"VANTA_LOADERS": "off", "VANTA_FASTPATH": "off", "VANTA_CACHE": "off"},
+        frozenset({"stock"}),
+    ),
+    (
+        "cached",
+        {"VANTA_LOADERS": "on", "VANTA_FASTPATH": "on", "VANTA_CACHE": "on"},
+        frozenset({"fast", None}),
+    ),
 )
 ROUND_TRIPS_HEADER = "x-db-round-trips"
+EXECUTION_PATH_HEADER = "x-execution-path"
 
 
 class BenchError(RuntimeError):
@@ -165,9 +186,14 @@ def server_env(dsn: str, secret: str, mode_env: Mapping[str, str]) -> dict[str, 
 
 
 def probe(
-    server: Server, bodies: Mapping[str, dict[str, Any]], token: str
+    server: Server,
+    bodies: Mapping[str, dict[str, Any]],
+    token: str,
+    paths: frozenset[str | None],
 ) -> tuple[dict[str, str], dict[str, int]]:
-    """Round trips per request (X-DB-Round-Trips, two requests each) and response sizes."""
+    """Round trips per request (X-DB-Round-Trips, two requests each) and response sizes;
+    ServerError unless every answer came from an execution path the mode is about (None:
+    no X-Execution-Path header, i.e. a response-cache hit)."""
     trips: dict[str, str] = {}
     sizes: dict[str, int] = {}
     for name, body in bodies.items():
@@ -179,6 +205,10 @@ def probe(
             if ROUND_TRIPS_HEADER not in headers:
                 raise ServerError(f"{name}: no X-DB-Round-Trips header although VANTA_DEBUG=1")
             seen.add(int(headers[ROUND_TRIPS_HEADER]))
+            if headers.get(EXECUTION_PATH_HEADER) not in paths:
+                raise ServerError(
+                    f"{name}: served by {headers.get(EXECUTION_PATH_HEADER)!r}, not {paths!r}"
+                )
             sizes[name] = reply.size
         low, high = min(seen), max(seen)
         trips[name] = str(low) if low == high else f"{low}-{high}"
@@ -197,7 +227,9 @@ class Setup:
     wrk: str
 
 
-def measure_mode(mode: str, mode_env: Mapping[str, str], setup: Setup) -> ModeResult:
+def measure_mode(
+    mode: str, mode_env: Mapping[str, str], paths: frozenset[str | None], setup: Setup
+) -> ModeResult:
     """Start one server, measure it, stop it (also when a measurement fails)."""
     wrk, token = setup.wrk, setup.token
     bodies = payloads(setup.data.company_id, setup.data.document_id)
@@ -208,19 +240,26 @@ def measure_mode(mode: str, mode_env: Mapping[str, str], setup: Setup) -> ModeRe
     print(f"[{mode}] starting vanta serve", flush=True)
     with running_server(env, WORK / f"serve-{mode}.log") as server:
         cold = cold_start_ms(server, bodies["Q3"], token)
-        trips, sizes = probe(server, bodies, token)
+        trips, sizes = probe(server, bodies, token, paths)
         for script in scripts.values():
             run_wrk(wrk, server.url, script, WARMUP_SECONDS)
         time.sleep(IDLE_PAUSE_S)
         rss = server.rss_mib()
         loads = {}
+        cpu_ms = {}
         for name, script in scripts.items():
             run_wrk(wrk, server.url, script, WARMUP_SECONDS)
+            cpu_before = server.cpu_seconds()
             loads[name] = run_wrk(wrk, server.url, script, setup.seconds)
-            print(f"[{mode}] {name}: {loads[name].rps:,.1f} requests/s", flush=True)
+            cpu_ms[name] = (server.cpu_seconds() - cpu_before) * 1000 / loads[name].requests
+            print(
+                f"[{mode}] {name}: {loads[name].rps:,.1f} requests/s, "
+                f"{cpu_ms[name]:.2f} server CPU ms/request",
+                flush=True,
+            )
         if server.process.poll() is not None:
             raise ServerError(f"[{mode}] server exited during the run:\n{server.log_tail()}")
-    return ModeResult(mode, cold, rss, trips, sizes, loads)
+    return ModeResult(mode, cold, rss, trips, sizes, loads, cpu_ms)
 
 
 def wrk_version(wrk: str) -> str:
@@ -243,7 +282,7 @@ def run(seconds: int) -> str:
         data = asyncio.run(prepare(dsn, source))
         print(f"dataset: {data.companies} companies, {data.documents} documents", flush=True)
         setup = Setup(dsn, secret, token, data, seconds, wrk)
-        results = [measure_mode(mode, mode_env, setup) for mode, mode_env in MODES]
+        results = [measure_mode(mode, mode_env, paths, setup) for mode, mode_env, paths in MODES]
         backends = measure_backends(setup, results[0])
     key_us = cache_key_microseconds(data.company_id, data.document_id)
     print(console_table(results, key_us))

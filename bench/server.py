@@ -67,6 +67,11 @@ class Server:
         """Resident set size of the server process, in MiB."""
         return psutil.Process(self.process.pid).memory_info().rss / 2**20
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process has used so far."""
+        times = psutil.Process(self.process.pid).cpu_times()
+        return float(times.user + times.system)
+
     def log_tail(self, lines: int = 30) -> str:
         """The last lines the server wrote, for error messages."""
         text = self.log.read_text(errors="replace") if self.log.exists() else ""

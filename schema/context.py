@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -33,6 +34,19 @@ class Context:
     invalidations: set[str] = field(default_factory=set)
     # None: the PostgreSQL backend on ``db`` (what tests building a Context by hand get).
     metadata_store: MetadataStore | None = None
+    # Builds a new set of loaders like ``loaders`` (same store, same cache-tag recording).
+    loader_factory: Callable[[], Loaders] | None = None
+
+    def renew_loaders(self) -> None:
+        """Fresh loaders, so a retry starts without the cache or failures of an attempt."""
+        if self.loader_factory is not None:
+            self.loaders = self.loader_factory()
+            return
+        from loaders.factory import create_loaders  # only contexts built by hand get here
+
+        self.loaders = create_loaders(
+            self.db, self.viewer, batching=self.settings.loaders_enabled, cache_tags=self.cache_tags
+        )
 
     @property
     def metadata(self) -> MetadataStore:

@@ -1,0 +1,166 @@
+"""Compile a validated query operation into an ObjectPlan, or refuse (Unsupported).
+
+Fields are collected by graphql-core's own ``collect_fields``/``collect_subfields`` with
+the request's variable values, so order, aliases, merging, fragments and @skip/@include
+are exactly the spec's (and stock execution's). Anything the runner cannot reproduce
+byte for byte raises Unsupported here, before any work is done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    GraphQLBoolean,
+    GraphQLID,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    GraphQLString,
+    OperationDefinitionNode,
+    is_leaf_type,
+    is_list_type,
+    is_non_null_type,
+    is_object_type,
+    is_specified_scalar_type,
+)
+from graphql.execution.collect_fields import (
+    FieldDetailsList,
+    FragmentDetails,
+    GroupedFieldSet,
+    collect_fields,
+    collect_subfields,
+)
+from graphql.execution.values import VariableValues
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+
+from app.fastpath.plan import (
+    ATTRIBUTE,
+    RELATION,
+    RESOLVER,
+    TYPENAME,
+    FieldPlan,
+    LeafShape,
+    ListShape,
+    ObjectPlan,
+    ObjectShape,
+    Shape,
+)
+from schema.relations import RELATION_METADATA_KEY, Relation
+
+__all__ = ["Unsupported", "compile_plan"]
+
+_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
+# graphql-core's own scalars return a value of this exact type unchanged.
+_PASSTHROUGH: dict[Any, type] = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool}
+
+
+class Unsupported(Exception):
+    """The operation uses something the fast path does not reproduce; stock runs it."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    schema: GraphQLSchema
+    fragments: dict[str, FragmentDetails]
+    variables: VariableValues
+    operation: OperationDefinitionNode
+
+
+def compile_plan(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDetails],
+    variables: VariableValues,
+) -> ObjectPlan:
+    """The plan of a query operation for these @skip/@include values; Unsupported if none."""
+    root = schema.query_type
+    if root is None:
+        raise Unsupported("no query type")
+    scope = _Scope(schema, fragments, variables, operation)
+    grouped, defers, _ = collect_fields(schema, fragments, variables, root, operation)
+    if defers:
+        raise Unsupported("@defer")
+    return _object_plan(scope, root, grouped, is_root=True)
+
+
+def _object_plan(
+    scope: _Scope, parent: GraphQLObjectType, grouped: GroupedFieldSet, *, is_root: bool
+) -> ObjectPlan:
+    if parent.is_type_of is not None:
+        raise Unsupported(f"{parent.name} has is_type_of (interface member)")
+    fields = [_field_plan(scope, parent, key, details, is_root) for key, details in grouped.items()]
+    plan = ObjectPlan(parent.name, fields)
+    for field in fields:
+        child = _child_plan(field.shape)
+        if field.kind in (RELATION, RESOLVER) or (child is not None and not child.sync):
+            plan.sync = False
+        if field.kind == RESOLVER or (child is not None and child.needs_path):
+            plan.needs_path = True
+    return plan
+
+
+def _field_plan(
+    scope: _Scope, parent: GraphQLObjectType, key: str, details: FieldDetailsList, is_root: bool
+) -> FieldPlan:
+    node = details[0].node
+    name = node.name.value
+    if name == "__typename":
+        return FieldPlan(key, TYPENAME, constant=parent.name)
+    if name.startswith("__"):
+        raise Unsupported("introspection")
+    field_def = parent.fields.get(name)
+    if field_def is None:
+        raise Unsupported(f"unknown field {parent.name}.{name}")
+    definition: Any = field_def.extensions.get(_BACKREF)
+    if definition is None or definition.extensions:
+        raise Unsupported(f"{parent.name}.{name} has field extensions")
+    shape = _shape(scope, field_def.type, details)
+    relation = (definition.metadata or {}).get(RELATION_METADATA_KEY)
+    if is_root or (definition.base_resolver is not None and relation is None):
+        return FieldPlan(
+            key,
+            RESOLVER,
+            shape=shape,
+            field_def=field_def,
+            field_nodes=[d.node for d in details],
+            parent_type=parent,
+            return_type=field_def.type,
+        )
+    if field_def.args:
+        raise Unsupported(f"{parent.name}.{name} takes arguments but has no resolver")
+    if isinstance(relation, Relation):
+        return FieldPlan(key, RELATION, shape=shape, relation=relation)
+    return FieldPlan(key, ATTRIBUTE, shape=shape, attr=definition.python_name)
+
+
+def _shape(scope: _Scope, type_: GraphQLOutputType, details: FieldDetailsList) -> Shape:
+    non_null = is_non_null_type(type_)
+    if non_null:
+        type_ = type_.of_type  # type: ignore[union-attr]
+    if is_list_type(type_):
+        return ListShape(non_null, _shape(scope, type_.of_type, details))  # type: ignore[union-attr]
+    if is_leaf_type(type_):
+        return LeafShape(
+            non_null,
+            type_.coerce_output_value,  # type: ignore[union-attr]
+            type_.name,  # type: ignore[union-attr]
+            is_specified_scalar_type(type_),
+            _PASSTHROUGH.get(type_),
+        )
+    if is_object_type(type_):
+        assert isinstance(type_, GraphQLObjectType)
+        grouped, defers, _ = collect_subfields(
+            scope.schema, scope.fragments, scope.variables, scope.operation, type_, details
+        )
+        if defers:
+            raise Unsupported("@defer")
+        return ObjectShape(non_null, _object_plan(scope, type_, grouped, is_root=False))
+    raise Unsupported(f"abstract type {type_}")
+
+
+def _child_plan(shape: Shape | None) -> ObjectPlan | None:
+    while isinstance(shape, ListShape):
+        shape = shape.item
+    return shape.plan if isinstance(shape, ObjectShape) else None

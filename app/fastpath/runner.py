@@ -1,0 +1,261 @@
+"""Run an ObjectPlan level by level: one batched load per relation per level, plain dicts.
+
+Each level handles a group: every parent object of one selection, whatever list it sat
+in. Relations gather the keys of all parents and load each distinct key once through the
+request's own DataLoaders (so batches, caches and round trips are stock execution's);
+resolver fields call the real Strawberry resolver per parent, concurrently, so their
+loads batch too. Any error or null where stock execution would report one raises
+Fallback: the caller then discards this work and runs the request the stock way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
+from inspect import isawaitable
+from typing import Any
+
+from graphql import FragmentDefinitionNode, GraphQLResolveInfo, GraphQLSchema
+from graphql import OperationDefinitionNode as Operation
+from graphql.execution.values import VariableValues, get_argument_values
+from graphql.pyutils import Path
+from graphql.type.definition import GraphQLResolveInfoHelpers
+
+from app.fastpath.complete import Fallback, complete, leaves, object_plan, objects
+from app.fastpath.plan import (
+    RELATION,
+    RESOLVER,
+    FieldPlan,
+    LeafShape,
+    ObjectPlan,
+)
+
+__all__ = ["Fallback", "RunState", "run_plan"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunState:
+    """What resolvers see through ``info``, as graphql-core would build it."""
+
+    schema: GraphQLSchema
+    operation: Operation
+    fragments: dict[str, FragmentDefinitionNode]
+    variables: VariableValues
+    context: Any
+
+
+async def _gather(values: Sequence[Awaitable[Any]]) -> list[Any]:
+    return await asyncio.gather(*values)
+
+
+def _track(values: Sequence[Any]) -> None:
+    return None
+
+
+_HELPERS = GraphQLResolveInfoHelpers(_gather, _track)
+
+
+class _Group:
+    """Every parent of one selection at one level, with the dicts to fill for them."""
+
+    __slots__ = ("objs", "outs", "paths", "plan")
+
+    def __init__(self, plan: ObjectPlan, with_paths: bool) -> None:
+        self.plan = plan
+        self.objs: list[Any] = []
+        self.outs: list[dict[str, Any]] = []
+        self.paths: list[Path] | None = [] if with_paths else None
+
+
+async def run_plan(plan: ObjectPlan, state: RunState) -> dict[str, Any]:
+    """The ``data`` of the response; Fallback when stock execution must answer instead."""
+    data: dict[str, Any] = {}
+    root = _Group(plan, plan.needs_path)
+    root.objs.append(None)
+    root.outs.append(data)
+    if root.paths is not None:
+        root.paths.append(None)  # type: ignore[arg-type]  # the root has no path
+    await _run_group(root, state)
+    return data
+
+
+async def _run_group(group: _Group, state: RunState) -> None:
+    plan = group.plan
+    columns: dict[int, list[Any]] = {}
+    if not plan.sync:
+        await _load(group, state, columns)
+    children = _build(group, columns)
+    if not children:
+        return
+    for child in children:  # first, so that no coroutine below is left unawaited
+        if child.plan.sync:
+            _build_all(child)
+    pending = [_run_group(child, state) for child in children if not child.plan.sync]
+    if len(pending) == 1:
+        await pending[0]
+    elif pending:
+        results = await asyncio.gather(*pending, return_exceptions=True)
+        _raise_first(results)
+
+
+def _build_all(group: _Group) -> None:
+    """A subtree without loads or resolvers: build it without suspending."""
+    for child in _build(group, {}):
+        _build_all(child)
+
+
+async def _load(group: _Group, state: RunState, columns: dict[int, list[Any]]) -> None:
+    """Start every relation load and resolver call of this level, then await them together."""
+    awaitables: list[Any] = []
+    # (column, position in column, index in awaitables) for values still to come
+    slots: list[tuple[list[Any], int, int]] = []
+    relations: list[tuple[int, FieldPlan, list[Any], list[Any], int]] = []
+    objs = group.objs
+    try:
+        for index, field in enumerate(group.plan.fields):
+            if field.kind == RELATION:
+                relation = field.relation
+                assert relation is not None
+                loader = getattr(state.context.loaders, relation.loader)
+                keys = [getattr(obj, relation.key) for obj in objs]
+                present = [key for key in keys if key is not None]
+                # A caching loader answers a repeated key from its cache; a non-caching
+                # one (naive mode) queries once per parent, and so must we.
+                unique = list(dict.fromkeys(present)) if loader.cache else present
+                relations.append((index, field, keys, unique, len(awaitables)))
+                awaitables.extend(loader.load(key) for key in unique)
+            elif field.kind == RESOLVER:
+                column = columns[index] = _call_resolver(field, group, state)
+                for position, value in enumerate(column):
+                    if isawaitable(value):
+                        slots.append((column, position, len(awaitables)))
+                        awaitables.append(value)
+    except BaseException:
+        _close(awaitables)
+        raise
+    results = await _settle(awaitables)
+    for column, position, at in slots:
+        column[position] = results[at]
+    for index, field, keys, unique, start in relations:
+        assert field.relation is not None
+        absent: Any = [] if field.relation.many else None
+        found = dict(zip(unique, results[start : start + len(unique)], strict=True))
+        # (without a cache, equal keys got equal answers from separate queries)
+        columns[index] = [absent if key is None else found[key] for key in keys]
+
+
+async def _settle(awaitables: list[Any]) -> list[Any]:
+    """Await all (resolver coroutines run concurrently, as tasks); Fallback on any error.
+
+    Loader futures are awaited one by one: they belong to batches already scheduled, so
+    this costs no concurrency and spares gather's per-future callbacks.
+    """
+    if not awaitables:
+        return []
+    coroutines = [a for a in awaitables if not isinstance(a, asyncio.Future)]
+    if coroutines:
+        done = await asyncio.gather(*coroutines, return_exceptions=True)
+        _raise_first(done)
+        settled = iter(done)
+    results = []
+    for awaitable in awaitables:
+        if isinstance(awaitable, asyncio.Future):
+            try:
+                results.append(await awaitable)
+            except Exception as error:
+                raise Fallback("error while loading") from error
+        else:
+            results.append(next(settled))
+    return results
+
+
+def _call_resolver(field: FieldPlan, group: _Group, state: RunState) -> list[Any]:
+    assert field.field_def is not None and field.parent_type is not None
+    try:
+        args = get_argument_values(field.field_def, field.field_nodes[0], state.variables)
+    except Exception as error:
+        raise Fallback("argument coercion") from error
+    resolve = field.field_def.resolve
+    assert resolve is not None
+    name = field.field_nodes[0].name.value
+    type_name = field.parent_type.name
+    paths = group.paths
+    values = []
+    for i, obj in enumerate(group.objs):
+        parent_path = paths[i] if paths is not None else None
+        info = GraphQLResolveInfo(
+            name,
+            field.field_nodes,
+            field.return_type,  # type: ignore[arg-type]
+            field.parent_type,
+            Path(parent_path, field.key, type_name),
+            state.schema,
+            state.fragments,
+            None,
+            state.operation,
+            state.variables.coerced,  # type: ignore[arg-type]  # what Strawberry passes
+            state.context,
+            isawaitable,  # type: ignore[arg-type]
+            None,
+            _HELPERS,
+        )
+        try:
+            values.append(resolve(obj, info, **args))
+        except Exception as error:
+            _close(values)
+            raise Fallback(f"resolver {type_name}.{name}") from error
+    return values
+
+
+def _build(group: _Group, columns: dict[int, list[Any]]) -> list[_Group]:
+    """Fill the dicts of this level in field order; return the groups of the next level."""
+    objs, outs, paths = group.objs, group.outs, group.paths
+    children: list[_Group] = []
+    for index, field in enumerate(group.plan.fields):
+        key = field.key
+        shape = field.shape
+        if shape is None:  # __typename
+            for out in outs:
+                out[key] = field.constant
+            continue
+        values = columns.get(index)
+        if values is None:
+            try:
+                values = [getattr(obj, field.attr) for obj in objs]
+            except Exception as error:
+                raise Fallback(f"attribute {field.attr}") from error
+        if isinstance(shape, LeafShape):
+            leaves(shape, values, outs, key)
+            continue
+        plan = object_plan(shape)
+        if plan is None:  # a list of scalars
+            for value, out in zip(values, outs, strict=True):
+                out[key] = complete(shape, value, None, None)
+            continue
+        child = _Group(plan, plan.needs_path)
+        children.append(child)
+        type_name = group.plan.type_name
+        if child.paths is None:
+            objects(shape, values, outs, key, child)
+        else:
+            assert paths is not None
+            for value, out, parent in zip(values, outs, paths, strict=True):
+                out[key] = complete(shape, value, child, Path(parent, key, type_name))
+    return children
+
+
+def _raise_first(results: list[Any]) -> None:
+    for result in results:
+        if isinstance(result, BaseException):
+            if isinstance(result, Fallback):
+                raise result
+            raise Fallback("error while loading") from result
+
+
+def _close(values: list[Any]) -> None:
+    """Close coroutines that will never be awaited (no 'never awaited' warnings)."""
+    for value in values:
+        close = getattr(value, "close", None)
+        if close is not None and asyncio.iscoroutine(value):
+            close()

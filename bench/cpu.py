@@ -1,0 +1,90 @@
+"""In-process CPU per request of Q1/Q2/Q3 through ``execute_operation``, fast path vs stock.
+
+`python -m bench.cpu` (same VANTA_BENCH_DATABASE_URL as bench.run; seeds it when needed).
+Each figure is the median over batches of ``time.process_time()`` per request, so load
+from other processes on the machine does not inflate it; database time is not CPU time of
+this process, but decoding rows is, and it is the same for both paths.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import sys
+import time
+from dataclasses import replace
+
+from app.auth import Viewer
+from app.config import Settings
+from app.db.pool import create_pool
+from app.db.session import DbSession
+from app.execution import execute_operation
+from app.graphql_request import GraphQLRequest
+from bench.queries import payloads
+from bench.run import bench_database, prepare
+from loaders.factory import create_loaders
+from schema.build import build_schema
+from schema.context import Context
+
+__all__ = ["main"]
+
+BATCHES = 7
+PER_BATCH = 40
+
+
+async def _measure(dsn: str, company_id: int, document_id: int) -> dict[str, dict[str, float]]:
+    schema = build_schema()
+    pool = await create_pool(dsn, min_size=2, max_size=4)
+    viewer = Viewer(subject="bench", role="admin", company_ids=None)
+    base = Settings(database_url=dsn)
+    figures: dict[str, dict[str, float]] = {}
+    try:
+        for name, body in payloads(company_id, document_id).items():
+            request = GraphQLRequest(body["query"], body.get("variables"), None, None)
+            for mode, fast in (("fast", True), ("stock", False)):
+                settings = replace(base, fastpath_enabled=fast)
+
+                async def once(
+                    settings: Settings = settings, request: GraphQLRequest = request
+                ) -> str:
+                    db = DbSession(pool)
+                    context = Context(
+                        None, settings, db, pool, create_loaders(db, viewer), viewer, "b"
+                    )
+                    outcome = await execute_operation(
+                        schema,
+                        request,
+                        context,
+                        allow_mutations=False,
+                    )
+                    assert outcome.status == 200 and "errors" not in outcome.body
+                    return outcome.path
+
+                assert await once() == mode  # and warms the caches
+                samples = []
+                for _ in range(BATCHES):
+                    started = time.process_time()
+                    for _ in range(PER_BATCH):
+                        await once()
+                    samples.append((time.process_time() - started) * 1000 / PER_BATCH)
+                figures.setdefault(name, {})[mode] = statistics.median(samples)
+    finally:
+        await pool.close()
+    return figures
+
+
+def main() -> int:
+    with bench_database() as (dsn, source):
+        data = asyncio.run(prepare(dsn, source))
+        figures = asyncio.run(_measure(dsn, data.company_id, data.document_id))
+    print("query  fast CPU ms  stock CPU ms  stock/fast")
+    for name, by_mode in figures.items():
+        fast, stock = by_mode["fast"], by_mode["stock"]
+        print(f"{name:<5}  {fast:11.3f}  {stock:12.3f}  {stock / fast:10.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""In-process execution through ``execute_operation``, with the fast path on or off."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import asyncpg
+import orjson
+import pytest
+
+from app.auth import Viewer, decode_token
+from app.config import Settings
+from app.db.pool import create_pool
+from app.db.session import DbSession
+from app.execution import execute_operation
+from app.graphql_request import GraphQLRequest, RequestError
+from loaders.factory import create_loaders
+from schema.build import VantaSchema, build_schema
+from schema.context import Context
+from tests.conftest import JWT_SECRET, TestDatabase, make_token
+from tests.world import World
+
+
+@dataclass(frozen=True)
+class Result:
+    status: int
+    body: bytes
+    path: str
+    round_trips: int
+
+    def json(self) -> Any:
+        return orjson.loads(self.body)
+
+
+@dataclass
+class Executor:
+    """Runs one operation as the HTTP layer would, minus HTTP."""
+
+    schema: VantaSchema
+    pool: asyncpg.Pool
+    settings: Settings
+
+    async def run(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        viewer: Viewer | None = None,
+        *,
+        fast: bool,
+        operation_name: str | None = None,
+    ) -> Result:
+        db = DbSession(self.pool)
+        context = Context(
+            request=None,
+            settings=replace(self.settings, fastpath_enabled=fast),
+            db=db,
+            pool=self.pool,
+            loaders=create_loaders(db, viewer),
+            viewer=viewer,
+            request_id="req-test",
+        )
+        request = GraphQLRequest(query, variables, operation_name, None)
+        try:
+            outcome = await execute_operation(self.schema, request, context, allow_mutations=True)
+        except RequestError as error:
+            return Result(error.status, error.message.encode(), "request-error", db.round_trips)
+        return Result(outcome.status, orjson.dumps(outcome.body), outcome.path, db.round_trips)
+
+    async def both(
+        self, query: str, variables: dict[str, Any] | None = None, viewer: Viewer | None = None
+    ) -> tuple[Result, Result]:
+        """(fast path on, fast path off) for the same request."""
+        fast = await self.run(query, variables, viewer, fast=True)
+        stock = await self.run(query, variables, viewer, fast=False)
+        return fast, stock
+
+
+@pytest.fixture(scope="session")
+async def executor(
+    test_db: TestDatabase, settings: Settings, world: World
+) -> AsyncIterator[Executor]:
+    pool = await create_pool(test_db.url, min_size=1, max_size=4)
+    try:
+        yield Executor(build_schema(), pool, settings)
+    finally:
+        await pool.close()
+
+
+@pytest.fixture(scope="session")
+def viewers(world: World) -> dict[str, Viewer]:
+    """admin (all companies) and two viewers of different single companies."""
+    a, b = world.companies["a"], world.companies["b"]
+    return {
+        "admin": decode_token(JWT_SECRET, make_token("admin", "*")),
+        "viewer-a": decode_token(JWT_SECRET, make_token("viewer", [a], subject="va")),
+        "viewer-b": decode_token(JWT_SECRET, make_token("viewer", [b], subject="vb")),
+    }
