@@ -159,15 +159,29 @@ async def _settle(awaitables: list[Any]) -> list[Any]:
         _raise_first(done)
         settled = iter(done)
     results = []
-    for awaitable in awaitables:
+    for position, awaitable in enumerate(awaitables):
         if isinstance(awaitable, asyncio.Future):
             try:
                 results.append(await awaitable)
             except Exception as error:
+                _abandon(awaitables[position + 1 :])
                 raise Fallback("error while loading") from error
         else:
             results.append(next(settled))
     return results
+
+
+def _abandon(awaitables: list[Any]) -> None:
+    """Mark the loader futures left behind as handled: a failed batch fails all its keys, and
+    asyncio would otherwise report each unawaited failure as 'never retrieved'."""
+    for awaitable in awaitables:
+        if isinstance(awaitable, asyncio.Future):
+            awaitable.add_done_callback(_retrieve)
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def _call_resolver(field: FieldPlan, group: _Group, state: RunState) -> list[Any]:

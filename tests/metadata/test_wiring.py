@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import os
 import socket
 import subprocess
@@ -53,6 +55,26 @@ async def test_mongodb_outage_is_service_unavailable_on_metadata_fields(
     codes = {error["extensions"]["code"] for error in body["errors"]}
     assert codes == {"SERVICE_UNAVAILABLE"}
     assert "metadata store is unavailable" in body["errors"][0]["message"]
+
+
+async def test_failed_metadata_batch_leaves_no_unretrieved_failures(
+    dual: DualWorld, unreachable_mongo_api: Api
+) -> None:
+    """A failed batch fails every key; none of those failures may go unhandled (asyncio would
+    log each one as 'exception was never retrieved')."""
+    loop = asyncio.get_running_loop()
+    reported: list[str] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: reported.append(context["message"]))
+    try:
+        token = make_token("admin", "*")
+        variables = {"company": str(dual.world.companies["a"]), "first": 10}
+        status, body, _ = await unreachable_mongo_api.post(Q1, variables, token)
+        assert status == 200 and body["errors"]
+        gc.collect()  # unretrieved failures are reported when their futures are collected
+    finally:
+        loop.set_exception_handler(previous)
+    assert reported == []
 
 
 async def test_readyz_names_mongodb_when_it_does_not_answer(unreachable_mongo_api: Api) -> None:
