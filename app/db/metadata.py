@@ -10,6 +10,7 @@ import asyncpg
 
 from app.db.documents import Executor
 from app.db.params import Params
+from app.metadata.store import FIELDS  # one list of metadata fields for every backend
 
 __all__ = [
     "FIELDS",
@@ -26,19 +27,6 @@ __all__ = [
     "upsert_metadata",
 ]
 
-FIELDS = (
-    "tags",
-    "keywords",
-    "classification",
-    "summary",
-    "invoice_number",
-    "vendor_name",
-    "total_amount",
-    "currency",
-    "risk_score",
-    "entities",
-    "text",
-)
 _COLUMNS = ", ".join(FIELDS)
 _READ_COLUMNS = ", ".join(f"m.{name}" for name in FIELDS if name != "text")
 _RECORDSET = (
