@@ -6,10 +6,8 @@ starts it again on the same port; the shared test Redis is never touched.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import shutil
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,10 +20,10 @@ import pytest
 import redis.asyncio as redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
 
 from app.config import Settings
 from tests.conftest import Api, _start, make_token
+from tests.services import RedisProcess
 from tests.world import World
 
 READY_TIMEOUT_SECONDS = 20
@@ -42,63 +40,8 @@ mutation Upload($input: UploadDocumentInput!) {
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class PrivateRedis:
-    """A ``redis-server`` this test starts, kills and restarts on one port."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._workdir = workdir
-        self._log = workdir / "redis.log"
-        self._proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        assert self._proc is None, "already running"
-        self._proc = await asyncio.create_subprocess_exec(
-            "redis-server",
-            "--port",
-            str(self.port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(self._workdir),
-            "--logfile",
-            str(self._log),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        await self._wait_ready()
-
-    async def _wait_ready(self) -> None:
-        """Poll PING until the server answers (or fail with its log if it exits)."""
-        assert self._proc is not None
-        client = redis.Redis.from_url(
-            self.url, socket_connect_timeout=1, socket_timeout=1, retry=Retry(NoBackoff(), 0)
-        )
-        try:
-            async with asyncio.timeout(READY_TIMEOUT_SECONDS):
-                while True:
-                    if self._proc.returncode is not None:
-                        log = self._log.read_text() if self._log.exists() else ""
-                        raise AssertionError(f"redis-server exited early:\n{log}")
-                    try:
-                        if await client.ping():
-                            return
-                    except (RedisError, OSError):
-                        await asyncio.sleep(POLL_SECONDS)
-        finally:
-            await client.aclose()
+class PrivateRedis(RedisProcess):
+    """The shared private ``redis-server`` helper, plus a way to refuse the app while up."""
 
     @asynccontextmanager
     async def refusing(self) -> AsyncIterator[redis.Redis]:
@@ -116,15 +59,10 @@ class PrivateRedis:
 
     async def kill(self) -> None:
         """SIGKILL: a crash, not a clean shutdown."""
-        assert self._proc is not None, "not running"
-        if self._proc.returncode is None:
-            self._proc.kill()
-        await self._proc.wait()
-        self._proc = None
+        await self.stop()
 
     async def close(self) -> None:
-        if self._proc is not None:
-            await self.kill()
+        await self.stop()
 
 
 @pytest.fixture
