@@ -59,8 +59,8 @@ def _encode_value(value: Any) -> Any:
 
 def _decode_value(raw: Any, kind: type) -> Any:
     if kind is int:
-        if not isinstance(raw, int) or isinstance(raw, bool):
-            raise TypeError
+        if not isinstance(raw, int) or isinstance(raw, bool) or not 0 < raw < 2**63:
+            raise TypeError  # ids are positive bigints; anything else is not our cursor
         return raw
     if kind is float:
         if not isinstance(raw, int | float) or isinstance(raw, bool):
@@ -74,7 +74,7 @@ def _decode_value(raw: Any, kind: type) -> Any:
     if kind is date:
         return date.fromisoformat(raw)
     if kind is str:
-        if not isinstance(raw, str):
+        if not isinstance(raw, str) or "\x00" in raw:
             raise TypeError
         return raw
     raise TypeError(kind)

@@ -165,6 +165,9 @@ def _respond_bytes(
 ) -> web.Response:
     response = web.Response(body=body, status=status, content_type=media_type)
     response.headers[REQUEST_ID_HEADER] = request_id
+    # The answer depends on the token: a browser cache must not hand one token's GET
+    # response to a request made with another (same URL, different Authorization).
+    response.headers["Vary"] = "Authorization"
     if headers:
         response.headers.update(headers)
     return response

@@ -54,9 +54,15 @@ async def serve(
     app = request.app
     cache = app[RESPONSE_CACHE]
     query = graphql_request.query
+    settings = app[SETTINGS]
     policy = (
-        policy_for(query, graphql_request.operation_name, app[SETTINGS].cache_ttl_seconds)
-        if query
+        policy_for(
+            query,
+            graphql_request.operation_name,
+            settings.cache_ttl_seconds,
+            max_tokens=settings.max_tokens,
+        )
+        if query and cache.backend is not None
         else _NOT_CACHEABLE
     )
     if not policy.cacheable:
@@ -64,13 +70,19 @@ async def serve(
         await cache.invalidate(executed.context.invalidations)
         return _served(executed, CacheStatus.BYPASS, NO_STORE)
     assert query is not None
-    key = response_key(
-        query,
-        graphql_request.operation_name,
-        graphql_request.variables,
-        viewer,
-        per_subject=policy.per_subject,
-    )
+    try:
+        key = response_key(
+            query,
+            graphql_request.operation_name,
+            graphql_request.variables,
+            viewer,
+            per_subject=policy.per_subject,
+        )
+    except (TypeError, orjson.JSONEncodeError):
+        # Variables orjson cannot write back (nested past its depth limit): no cache entry,
+        # and execution answers them (coercion errors included) as for any request.
+        executed = await _execute(request, graphql_request, viewer, request_id)
+        return _served(executed, CacheStatus.BYPASS, NO_STORE)
     cache_control = f"private, max-age={policy.ttl}" if request.method == "GET" else NO_STORE
     lookup = await cache.lookup(key)
     if lookup.body is not None:

@@ -143,6 +143,8 @@ def document_criteria(value: DocumentFilter | None) -> DocumentCriteria:
     if value is None:
         return DocumentCriteria()
     tag = value.tag.strip() if value.tag is not None else None
+    if tag is not None and ("\x00" in tag or len(tag) > 50):
+        raise bad_input("filter.tag must be at most 50 characters, without NUL.", "filter.tag")
     return DocumentCriteria(
         company_id=None
         if value.company_id is None
@@ -162,8 +164,8 @@ def company_criteria(value: CompanyFilter | None) -> CompanyCriteria:
     if value is None:
         return CompanyCriteria()
     search = value.search.strip() if value.search is not None else None
-    if search is not None and len(search) > 200:
-        raise bad_input("filter.search is limited to 200 characters.", "filter.search")
+    if search is not None and (len(search) > 200 or "\x00" in search):
+        raise bad_input("filter.search is limited to 200 characters, without NUL.", "filter.search")
     return CompanyCriteria(
         status=check_choice(value.status, COMPANY_STATUSES, "filter.status"),
         company_type=value.company_type.value if value.company_type is not None else None,

@@ -31,7 +31,6 @@ from graphql import (
     SelectionSetNode,
     ValidationContext,
     ValidationRule,
-    VariableNode,
     get_named_type,
 )
 
@@ -122,10 +121,6 @@ class _Walker:
         self._max_page = max_page_size
         self._depths: dict[str, int] = {}
         self._costs: dict[tuple[str, str], int] = {}
-        self._defaults: dict[str, int] = {}
-        for definition in (operation.variable_definitions or ()) if operation else ():
-            if isinstance(definition.default_value, IntValueNode):
-                self._defaults[definition.variable.name.value] = int(definition.default_value.value)
 
     def _fragment(self, name: str) -> FragmentDefinitionNode | None:
         return self._context.get_fragment(name)
@@ -199,10 +194,8 @@ class _Walker:
             if isinstance(value, IntValueNode):
                 # Over the cap the field itself refuses (BAD_USER_INPUT, the precise error).
                 return min(max(1, int(value.value)), self._max_page)
-            if isinstance(value, VariableNode):
-                return min(
-                    max(1, self._defaults.get(value.name.value, self._max_page)), self._max_page
-                )
+            # A variable is priced at the cap: its declared default says nothing about the
+            # value a client sends (`$n: Int = 1` with {"n": 100} would slip through).
             return self._max_page
         default = args[PAGE_ARGUMENT].default_value
         return max(1, default) if isinstance(default, int) else self._max_page

@@ -133,8 +133,11 @@ class Mutation:
                 raise hidden(viewer, "Company", company_id)
             await _check_project(tx, project_id, company_id)
 
+        # Invalidated even if the upload fails: with MongoDB the row is visible as pending for a
+        # moment before it is rolled back, and a list cached meanwhile must not keep it.
+        ctx.invalidations.update((tags.company_documents(company_id), tags.ALL_DOCUMENTS))
         row = await create_document(ctx.db, ctx.metadata, values, metadata, check)
-        ctx.invalidations.update(tags.document_change(row["id"], company_id))
+        ctx.invalidations.add(tags.document(row["id"]))
         return Document.from_row(row)
 
     @strawberry.mutation

@@ -145,6 +145,8 @@ class Query:
             raise bad_input("query must not be empty.", "query")
         if len(text) > MAX_SEARCH_LENGTH:
             raise bad_input(f"query is limited to {MAX_SEARCH_LENGTH} characters.", "query")
+        if "\x00" in text:
+            raise bad_input("query must not contain NUL characters.", "query")
         criteria = document_criteria(filter)
         after_key = decode_cursor(after, SEARCH_CURSOR, (float, int)) if after else None
         if criteria.company_id is not None and not viewer.can_see(criteria.company_id):

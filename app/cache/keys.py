@@ -14,16 +14,22 @@ __all__ = ["query_digest", "response_key", "tenant_scope"]
 
 _DIGESTS: OrderedDict[str, bytes] = OrderedDict()
 _DIGEST_MEMO_SIZE = 2048
+_MEMO_MAX_QUERY_LENGTH = 16 * 1024
 
 
 def query_digest(query: str) -> bytes:
-    """sha256 of the query text, memoised (a client resends the same few texts)."""
+    """sha256 of the query text, memoised (a client resends the same few texts).
+
+    Only short texts are remembered: the memo holds the texts themselves, and a client
+    must not be able to pin megabytes of them in memory.
+    """
     digest = _DIGESTS.get(query)
     if digest is None:
         digest = hashlib.sha256(query.encode()).digest()
-        _DIGESTS[query] = digest
-        if len(_DIGESTS) > _DIGEST_MEMO_SIZE:
-            _DIGESTS.popitem(last=False)
+        if len(query) <= _MEMO_MAX_QUERY_LENGTH:
+            _DIGESTS[query] = digest
+            if len(_DIGESTS) > _DIGEST_MEMO_SIZE:
+                _DIGESTS.popitem(last=False)
     return digest
 
 

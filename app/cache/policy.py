@@ -44,21 +44,29 @@ _POLICIES: OrderedDict[tuple[bytes, str | None, int], CachePolicy] = OrderedDict
 _POLICY_MEMO_SIZE = 1024
 
 
-def policy_for(query: str, operation_name: str | None, default_ttl: int) -> CachePolicy:
-    """The policy of the named operation; unparsable or non-query operations are not cached."""
+def policy_for(
+    query: str, operation_name: str | None, default_ttl: int, max_tokens: int | None = None
+) -> CachePolicy:
+    """The policy of the named operation; unparsable or non-query operations are not cached.
+
+    ``max_tokens`` bounds the parse like execution's own limit, so an oversized document
+    costs no more here than it does when execution refuses it.
+    """
     memo_key = (query_digest(query), operation_name, default_ttl)
     policy = _POLICIES.get(memo_key)
     if policy is None:
-        policy = _compute(query, operation_name, default_ttl)
+        policy = _compute(query, operation_name, default_ttl, max_tokens)
         _POLICIES[memo_key] = policy
         if len(_POLICIES) > _POLICY_MEMO_SIZE:
             _POLICIES.popitem(last=False)
     return policy
 
 
-def _compute(query: str, operation_name: str | None, default_ttl: int) -> CachePolicy:
+def _compute(
+    query: str, operation_name: str | None, default_ttl: int, max_tokens: int | None
+) -> CachePolicy:
     try:
-        document = parse(query)
+        document = parse(query, no_location=True, max_tokens=max_tokens)
     except GraphQLError:
         return _NOT_CACHEABLE
     operation = _operation(document, operation_name)

@@ -27,6 +27,13 @@ redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 local ttl = tonumber(ARGV[2])
 for i = 3, #KEYS do
   redis.call('SADD', KEYS[i], KEYS[2])
+  -- Entries expire on their own but stay listed in their tags until an invalidation: drop a
+  -- few expired members per write so a tag set tracks live entries, not history.
+  for _, member in ipairs(redis.call('SRANDMEMBER', KEYS[i], 3)) do
+    if redis.call('EXISTS', member) == 0 then
+      redis.call('SREM', KEYS[i], member)
+    end
+  end
   if redis.call('PTTL', KEYS[i]) < ttl then
     redis.call('PEXPIRE', KEYS[i], ttl)
   end

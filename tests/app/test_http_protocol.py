@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from app.config import Settings
 from app.server import MAX_BODY_BYTES, create_app
-from tests.conftest import Api
+from tests.conftest import Api, _start
 from tests.world import World
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -339,3 +339,27 @@ async def test_unexpected_failure_outside_execution_is_masked(
     assert body["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert body["errors"][0]["extensions"]["requestId"] == response.headers["X-Request-Id"]
     assert "secret" not in await response.text()
+
+
+async def test_responses_vary_on_authorization(api: Api, admin_token: str) -> None:
+    response = await api.client.get(
+        "/graphql",
+        params={"query": "{ viewer { role } }"},
+        headers={"Authorization": f"Bearer {admin_token}"},
+    )
+    assert response.status == 200
+    assert response.headers["Vary"] == "Authorization"
+
+
+async def test_variables_nested_too_deep_to_encode_are_a_client_error_not_a_500(
+    settings: Settings, admin_token: str
+) -> None:
+    # The response cache encodes variables into its key: this is the path that must not fail.
+    deep: Any = 1
+    for _ in range(300):
+        deep = [deep]
+    async for cached in _start(replace(settings, cache_enabled=True)):
+        status, body, headers = await cached.post("{ __typename }", {"x": deep}, admin_token)
+        assert status == 200, body
+        assert body["data"] == {"__typename": "Query"}
+        assert headers["X-Cache"] == "BYPASS"

@@ -123,8 +123,10 @@ async def test_nested_lists_multiply(client: TestClient) -> None:
 async def test_cost_prices_first_from_a_variable_at_the_largest_page(client: TestClient) -> None:
     query = "query($n: Int) { companies(first: $n) { nodes { id name } } }"
     await _refused(client, query, "QUERY_TOO_COSTLY", variables={"n": 1})  # priced at 100
-    with_default = "query($n: Int = 16) { companies(first: $n) { nodes { id name } } }"
-    await _accepted(client, with_default)
+    # A declared default does not lower the price: the client may send any value up to the cap.
+    with_default = "query($n: Int = 1) { companies(first: $n) { nodes { id name } } }"
+    await _refused(client, with_default, "QUERY_TOO_COSTLY", variables={"n": 100})
+    await _refused(client, with_default, "QUERY_TOO_COSTLY")
 
 
 async def test_cost_uses_the_schema_default_when_first_is_absent(client: TestClient) -> None:

@@ -453,3 +453,20 @@ async def test_document_cursor_is_not_accepted_by_search(
     assert status == 200
     assert _error(body)["extensions"] == {"code": "BAD_USER_INPUT", "argument": "after"}
     assert body["data"] is None
+
+
+@pytest.mark.parametrize(
+    ("query", "argument"),
+    [
+        ('{ searchDocuments(query: "cement\\u0000") { totalCount } }', "query"),
+        ('{ documents(filter: {tag: "a\\u0000"}) { totalCount } }', "filter.tag"),
+        ('{ companies(filter: {search: "a\\u0000"}) { totalCount } }', "filter.search"),
+    ],
+)
+async def test_nul_characters_in_text_arguments_are_bad_user_input(
+    api: Api, admin_token: str, query: str, argument: str
+) -> None:
+    status, body, _ = await api.post(query, None, admin_token)
+    assert status == 200
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["argument"] == argument

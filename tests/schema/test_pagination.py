@@ -546,3 +546,18 @@ async def test_companies_cursor_after_the_last_name_gives_an_empty_page(
 
     assert data["companies"]["nodes"] == []
     assert data["companies"]["pageInfo"] == {"hasNextPage": False, "endCursor": None}
+
+
+async def test_cursor_with_an_id_beyond_bigint_is_bad_user_input(
+    api: Api, admin_token: str
+) -> None:
+    from app.cursors import encode_cursor
+
+    cursor = encode_cursor("doc", "2025-01-01T00:00:00+00:00", 2**64 - 1)
+    status, body, _ = await api.post(
+        "query($after: String) { documents(after: $after) { totalCount } }",
+        {"after": cursor},
+        admin_token,
+    )
+    assert status == 200
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]

@@ -191,3 +191,18 @@ async def test_unreachable_redis_raises_unavailable_then_fails_fast() -> None:
             await backend.invalidate(["T"])
     finally:
         await unreachable.aclose()
+
+
+async def test_tag_sets_forget_entries_that_expired_on_their_own(
+    backend: RedisBackend, client: redis.Redis, prefix: str
+) -> None:
+    # 50 entries of one tag expire by themselves (no invalidation ever runs for the tag).
+    for i in range(50):
+        await backend.set(f"old-{i}", b"v", ttl=60, tags=["Company:1"])
+    for i in range(50):
+        await client.delete(f"{prefix}r:old-{i}")  # what expiry does, without waiting for it
+    # New writes to the tag prune a few dead members each, so the set shrinks to the live ones.
+    for i in range(400):
+        await backend.set(f"new-{i % 5}", b"v", ttl=60, tags=["Company:1"])
+    members = await client.smembers(f"{prefix}t:Company:1")
+    assert members == {f"{prefix}r:new-{i}".encode() for i in range(5)}
