@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import strawberry
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, ValidationRule
 from strawberry.extensions import (
@@ -15,14 +13,11 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext
 
 from app.config import Settings
-from app.errors import ApiError
 from schema.limits import QueryLimits, limit_rules
 from schema.mutation import Mutation
 from schema.query import Query
 
 __all__ = ["VantaSchema", "build_schema"]
-
-log = logging.getLogger("vanta.graphql")
 
 PARSE_CACHE_SIZE = 1024
 VALIDATION_CACHE_SIZE = 1024
@@ -80,6 +75,3 @@ def build_schema(settings: Settings | None = None) -> VantaSchema:
     schema.max_tokens = max_tokens
     return schema
 
-
-def is_client_error(error: GraphQLError) -> bool:
-    return isinstance(error.original_error, ApiError)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -147,7 +148,8 @@ class Api:
         return body["data"]  # type: ignore[no-any-return]
 
 
-async def _start(settings: Settings, **app_options: Any) -> AsyncIterator[Api]:
+async def start_api(settings: Settings, **app_options: Any) -> AsyncIterator[Api]:
+    """The app built from ``settings``, served over real HTTP (``async for api in ...``)."""
     client = TestClient(TestServer(create_app(settings, **app_options)))
     await client.start_server()
     try:
@@ -156,16 +158,42 @@ async def _start(settings: Settings, **app_options: Any) -> AsyncIterator[Api]:
         await client.close()
 
 
+@asynccontextmanager
+async def running(settings: Settings, **app_options: Any) -> AsyncIterator[Api]:
+    """``async with running(settings) as api``: one more app instance, e.g. a second worker."""
+    instance = start_api(settings, **app_options)
+    api = await anext(instance)
+    try:
+        yield api
+    finally:
+        await instance.aclose()
+
+
+StartApp = Callable[..., AbstractAsyncContextManager[TestClient]]
+
+
+@pytest.fixture
+def start_app(settings: Settings, world: World) -> StartApp:
+    """``async with start_app(rate_limit_per_minute=3, ...) as client``: a fresh app client."""
+
+    @asynccontextmanager
+    async def start(**overrides: Any) -> AsyncIterator[TestClient]:
+        async with running(replace(settings, **overrides)) as api:
+            yield api.client
+
+    return start
+
+
 @pytest.fixture(scope="session")
 async def api(settings: Settings, world: World) -> AsyncIterator[Api]:
-    async for api in _start(settings):
+    async for api in start_api(settings):
         yield api
 
 
 @pytest.fixture(scope="session")
 async def naive_api(settings: Settings, world: World) -> AsyncIterator[Api]:
     """The same app with loaders off (one query per row), for comparison."""
-    async for api in _start(replace(settings, loaders_enabled=False)):
+    async for api in start_api(replace(settings, loaders_enabled=False)):
         yield api
 
 

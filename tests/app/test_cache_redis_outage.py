@@ -22,7 +22,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from app.config import Settings
-from tests.conftest import Api, _start, make_token
+from tests.conftest import Api, make_token, running, start_api
 from tests.services import RedisProcess
 from tests.world import World
 
@@ -91,19 +91,8 @@ def outage_settings(settings: Settings, world: World, private_redis: PrivateRedi
 
 @pytest.fixture
 async def outage_api(outage_settings: Settings) -> AsyncIterator[Api]:
-    async for api in _start(outage_settings):
+    async for api in start_api(outage_settings):
         yield api
-
-
-@asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[Api]:
-    """One more app instance on the same settings (so the same Redis)."""
-    instance = _start(settings)
-    api = await anext(instance)
-    try:
-        yield api
-    finally:
-        await instance.aclose()
 
 
 async def _docs(api: Api, token: str, company: int) -> tuple[str, dict[str, Any]]:

@@ -7,26 +7,20 @@ restores real connections.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import replace
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from app.config import Settings
 from app.db.session import DbSession
 from app.errors import ApiError
 from app.keys import DB_POOL
-from app.server import create_app
-from tests.conftest import Api, TestDatabase, make_token
+from tests.conftest import Api, StartApp, TestDatabase, make_token
 from tests.services import TcpProxy
-from tests.world import World
 
 DATA_QUERY = "{ companies(first: 1) { nodes { id } } }"
-StartApp = Callable[..., AbstractAsyncContextManager[TestClient]]
 
 
 def _via(url: str, port: int) -> str:
@@ -42,20 +36,6 @@ async def proxy(test_db: TestDatabase) -> AsyncIterator[TcpProxy]:
     await proxy.start()
     yield proxy
     await proxy.close()
-
-
-@pytest.fixture
-def start_app(settings: Settings, world: World) -> StartApp:
-    @asynccontextmanager
-    async def start(**overrides: Any) -> AsyncIterator[TestClient]:
-        client = TestClient(TestServer(create_app(replace(settings, **overrides))))
-        await client.start_server()
-        try:
-            yield client
-        finally:
-            await client.close()
-
-    return start
 
 
 async def _query(client: TestClient) -> tuple[int, dict[str, Any]]:

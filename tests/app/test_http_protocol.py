@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from app.config import Settings
 from app.server import MAX_BODY_BYTES, create_app
-from tests.conftest import Api, _start
+from tests.conftest import Api, start_api
 from tests.world import World
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -358,7 +358,7 @@ async def test_variables_nested_too_deep_to_encode_are_a_client_error_not_a_500(
     deep: Any = 1
     for _ in range(300):
         deep = [deep]
-    async for cached in _start(replace(settings, cache_enabled=True)):
+    async for cached in start_api(replace(settings, cache_enabled=True)):
         status, body, headers = await cached.post("{ __typename }", {"x": deep}, admin_token)
         assert status == 200, body
         assert body["data"] == {"__typename": "Query"}

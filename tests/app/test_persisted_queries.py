@@ -8,7 +8,6 @@ import os
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from redis.retry import Retry
 from app.config import Settings
 from app.persisted.trusted import ManifestError, TrustedDocuments
 from app.server import create_app
-from tests.conftest import Api, _start, make_token
+from tests.conftest import Api, make_token, running, start_api
 from tests.world import World
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,19 +152,8 @@ def apq_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings
 
 @pytest.fixture
 async def apq_api(apq_settings: Settings, world: World) -> AsyncIterator[Api]:
-    async for api in _start(apq_settings):
+    async for api in start_api(apq_settings):
         yield api
-
-
-@asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[Api]:
-    """One more app instance, for tests that need two at once."""
-    instance = _start(settings)
-    api = await anext(instance)
-    try:
-        yield api
-    finally:
-        await instance.aclose()
 
 
 @pytest.fixture(scope="module")
@@ -446,7 +434,7 @@ def _operation(manifest: dict[str, Any], name: str) -> dict[str, Any]:
 
 @pytest.fixture
 async def trusted_api(settings: Settings, world: World, manifest_file: Path) -> AsyncIterator[Api]:
-    async for api in _start(replace(settings, trusted_documents=manifest_file)):
+    async for api in start_api(replace(settings, trusted_documents=manifest_file)):
         yield api
 
 

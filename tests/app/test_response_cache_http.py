@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from app.config import Settings
-from tests.conftest import Api, _start, make_token
+from tests.conftest import Api, make_token, start_api
 from tests.world import World
 
 DOCS = "query Docs($c: ID!) { documents(first: 5, filter: {companyId: $c}) { nodes { id filename } totalCount } }"
@@ -25,7 +25,7 @@ DOCUMENT = "query D($id: ID!) { document(id: $id) { id filename metadata { tags 
 
 @pytest.fixture(scope="module")
 async def cached_api(settings: Settings, world: World) -> AsyncIterator[Api]:
-    async for api in _start(replace(settings, cache_enabled=True)):
+    async for api in start_api(replace(settings, cache_enabled=True)):
         yield api
 
 

@@ -19,7 +19,7 @@ from app.config import Settings
 from app.metadata.commands import run_copy, run_mongo_indexes
 from app.metadata.mongo_client import create_mongo_client, metadata_collection
 from app.migrate import apply_migrations
-from tests.conftest import Api, TestDatabase, _start
+from tests.conftest import Api, TestDatabase, start_api
 from tests.fakes.mongo import FakeMongoClient
 from tests.world import World, build_world
 
@@ -130,11 +130,11 @@ async def dual(test_db: TestDatabase, settings: Settings, mongo_target: MongoTar
 
 @pytest.fixture(scope="session")
 async def pg_dual_api(dual: DualWorld) -> AsyncIterator[Api]:
-    async for api in _start(dual.postgres):
+    async for api in start_api(dual.postgres):
         yield api
 
 
 @pytest.fixture(scope="session")
 async def mongo_dual_api(dual: DualWorld) -> AsyncIterator[Api]:
-    async for api in _start(dual.mongo, mongo_client_factory=dual.mongo_factory):
+    async for api in start_api(dual.mongo, mongo_client_factory=dual.mongo_factory):
         yield api

@@ -17,7 +17,7 @@ import pytest
 from app.config import ConfigError, Settings
 from app.metadata.commands import run_copy, run_mongo_indexes, run_reconcile
 from app.metadata.mongo_client import INDEXES, create_mongo_client
-from tests.conftest import Api, TestDatabase, _start, make_token
+from tests.conftest import Api, TestDatabase, make_token, start_api
 from tests.metadata.conftest import DualWorld, MongoTarget, collection_of, new_mongo_database
 from tests.metadata.test_backends_over_http import Q1
 
@@ -39,7 +39,7 @@ async def unreachable_mongo_api(dual: DualWorld) -> AsyncIterator[Api]:
     def factory() -> object:
         return create_mongo_client(url, serverSelectionTimeoutMS=150, connectTimeoutMS=150)
 
-    async for api in _start(settings, mongo_client_factory=factory):
+    async for api in start_api(settings, mongo_client_factory=factory):
         yield api
 
 

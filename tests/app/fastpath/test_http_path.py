@@ -9,13 +9,13 @@ import pytest
 
 from app.config import Settings
 from tests.app.test_smoke_q1 import Q1, Q2
-from tests.conftest import Api, _start
+from tests.conftest import Api, start_api
 from tests.world import World
 
 
 @pytest.fixture(scope="module")
 async def stock_api(settings: Settings, world: World) -> AsyncIterator[Api]:
-    async for api in _start(replace(settings, fastpath_enabled=False)):
+    async for api in start_api(replace(settings, fastpath_enabled=False)):
         yield api
 
 
@@ -42,7 +42,7 @@ async def test_q1_and_q2_take_the_fast_path_at_three_round_trips(
 async def test_execution_path_header_only_in_debug_mode(
     settings: Settings, world: World, admin_token: str
 ) -> None:
-    async for api in _start(replace(settings, debug=False)):
+    async for api in start_api(replace(settings, debug=False)):
         status, _, headers = await api.post(Q2, {"first": 1}, admin_token)
         assert status == 200
         assert "X-Execution-Path" not in headers

@@ -6,8 +6,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from tests.app.ratelimit.conftest import StartApp
-from tests.conftest import make_token
+from tests.conftest import StartApp, make_token
 
 QUERY = {"query": "{ __typename }"}
 

@@ -18,8 +18,7 @@ from app.keys import RATE_LIMITER
 from app.ratelimit.memory import InProcessLimiter
 from app.ratelimit.policy import Quota
 from app.ratelimit.redis_gcra import RedisLimiter
-from tests.app.ratelimit.conftest import StartApp
-from tests.conftest import JWT_SECRET, TestDatabase
+from tests.conftest import JWT_SECRET, StartApp, TestDatabase
 from tests.services import RedisProcess, free_port, redis_url
 
 MINUTE = 60 * 1_000_000
