@@ -17,12 +17,12 @@ import orjson
 from aiohttp import web
 from strawberry.http.ides import get_graphql_ide_html
 
-from app.auth import Viewer, decode_token
+from app.auth import Viewer
+from app.bearer import viewer_of
 from app.csrf import MSG_CSRF, is_csrf_risk
 from app.errors import (
     CSRF_BLOCKED,
     INTERNAL_SERVER_ERROR,
-    UNAUTHENTICATED,
     ApiError,
 )
 from app.graphql_errors import MSG_INTERNAL
@@ -183,15 +183,4 @@ def _wants_ide(request: web.Request) -> bool:
 
 
 def _authenticate(request: web.Request) -> Viewer | None:
-    header = request.headers.get("Authorization")
-    if not header:
-        return None
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise RequestError(
-            401,
-            "Authorization must be 'Bearer <token>'.",
-            UNAUTHENTICATED,
-            {"WWW-Authenticate": 'Bearer error="invalid_request"'},
-        )
-    return decode_token(request.app[JWT_SECRET], token.strip())
+    return viewer_of(request, request.app[JWT_SECRET])

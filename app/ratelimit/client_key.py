@@ -11,9 +11,10 @@ from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
-from app.auth import decode_token
+from app.bearer import viewer_of
 from app.config import IPNetwork
 from app.errors import ApiError
+from app.graphql_request import RequestError
 
 __all__ = ["client_ip", "key_function"]
 
@@ -58,12 +59,12 @@ def key_function(
     """``request -> key``: ``sub:<subject>`` for a valid bearer token, else ``ip:<address>``."""
 
     def key_of(request: web.Request) -> str:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and token.strip():
-            try:
-                return f"sub:{decode_token(jwt_secret, token.strip()).subject}"
-            except ApiError:
-                pass  # an invalid token identifies nobody: count it against the address
+        try:
+            viewer = viewer_of(request, jwt_secret)  # verified once; the handler reuses it
+        except (ApiError, RequestError):
+            viewer = None  # an invalid token identifies nobody: count it against the address
+        if viewer is not None:
+            return f"sub:{viewer.subject}"
         return f"ip:{client_ip(request, trusted_proxies)}"
 
     return key_of

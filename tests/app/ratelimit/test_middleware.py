@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.conftest import StartApp, make_token
@@ -100,3 +101,29 @@ async def test_refused_requests_are_counted_in_metrics(start_app: StartApp) -> N
         await _post(client)
         metrics = await (await client.get("/metrics")).text()
     assert 'vanta_graphql_requests_total{status="429"} 2.0' in metrics
+
+
+async def test_the_token_is_verified_once_per_request(
+    start_app: StartApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jwt
+
+    calls = 0
+    real = jwt.decode
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting)  # every verification goes through PyJWT
+    async with start_app(rate_limit_per_minute=100) as client:
+        response = await client.post(
+            "/graphql",
+            json={"query": "{ viewer { subject } }"},
+            headers={"Authorization": f"Bearer {make_token('viewer', [1], subject='once')}"},
+        )
+        assert response.status == 200
+        assert (await response.json())["data"]["viewer"]["subject"] == "once"
+        assert response.headers["RateLimit-Remaining"] == "99"
+    assert calls == 1  # the limiter keyed by subject and the handler shared one verification
