@@ -74,4 +74,3 @@ def build_schema(settings: Settings | None = None) -> VantaSchema:
     schema.query_rules = tuple(rules)
     schema.max_tokens = max_tokens
     return schema
-
