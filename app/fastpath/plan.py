@@ -16,6 +16,7 @@ from schema.relations import Relation
 
 __all__ = [
     "ATTRIBUTE",
+    "METHOD",
     "RELATION",
     "RESOLVER",
     "TYPENAME",
@@ -31,6 +32,7 @@ TYPENAME = 0  # a constant: the parent type's name
 ATTRIBUTE = 1  # getattr(parent, attr): what Strawberry's default resolver does
 RELATION = 2  # one batched DataLoader.load per distinct key of all parents
 RESOLVER = 3  # the field's real Strawberry resolver, called per parent
+METHOD = 4  # a plain sync method of the parent (no arguments, no info): method(parent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,7 @@ class FieldPlan:
     shape: Shape | None = None  # None for TYPENAME
     constant: str = ""  # TYPENAME
     attr: str = ""  # ATTRIBUTE
+    method: Callable[[Any], Any] | None = None  # METHOD
     relation: Relation | None = None  # RELATION
     # RESOLVER: what graphql-core would pass to the resolver.
     field_def: GraphQLField | None = None

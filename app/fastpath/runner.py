@@ -24,6 +24,7 @@ from graphql.type.definition import GraphQLResolveInfoHelpers
 
 from app.fastpath.complete import Fallback, complete, leaves, object_plan, objects
 from app.fastpath.plan import (
+    METHOD,
     RELATION,
     RESOLVER,
     FieldPlan,
@@ -234,7 +235,9 @@ def _build(group: _Group, columns: dict[int, list[Any]]) -> list[_Group]:
                 out[key] = field.constant
             continue
         values = columns.get(index)
-        if values is None:
+        if values is None and field.kind == METHOD:
+            values = _call_method(field, objs)
+        elif values is None:
             try:
                 values = [getattr(obj, field.attr) for obj in objs]
             except Exception as error:
@@ -257,6 +260,19 @@ def _build(group: _Group, columns: dict[int, list[Any]]) -> list[_Group]:
             for value, out, parent in zip(values, outs, paths, strict=True):
                 out[key] = complete(shape, value, child, Path(parent, key, type_name))
     return children
+
+
+def _call_method(field: FieldPlan, objs: list[Any]) -> list[Any]:
+    method = field.method
+    assert method is not None
+    try:
+        values = [method(obj) for obj in objs]
+    except Exception as error:
+        raise Fallback(f"method {field.key}") from error
+    if any(isawaitable(value) for value in values):
+        _close(values)
+        raise Fallback(f"method {field.key} returned an awaitable")
+    return values
 
 
 def _raise_first(results: list[Any]) -> None:

@@ -26,6 +26,7 @@ __all__ = ["MSG_METADATA_UNAVAILABLE", "MongoMetadataStore", "mongo_search_strin
 
 MSG_METADATA_UNAVAILABLE = "The metadata store is unavailable; try again shortly."
 _READ_PROJECTION = {"_id": 0, "document_id": 1, **dict.fromkeys(READ_FIELDS, 1)}
+_ENTITIES_PROJECTION = {"_id": 0, "document_id": 1, "entities": 1}
 _FULL_PROJECTION = {"_id": 0, "document_id": 1, "company_id": 1, "uploaded_at": 1}
 _FULL_PROJECTION.update(dict.fromkeys(FIELDS, 1))
 _TERM = re.compile(r"[^\s\"]+")
@@ -104,6 +105,14 @@ class MongoMetadataStore:
             return {}
         docs = await self._find({"document_id": {"$in": list(document_ids)}}, _READ_PROJECTION)
         return {doc["document_id"]: _from_bson(doc) for doc in docs}
+
+    async def fetch_entities(
+        self, document_ids: Sequence[int]
+    ) -> dict[int, Sequence[Mapping[str, Any]]]:
+        if not document_ids:
+            return {}
+        docs = await self._find({"document_id": {"$in": list(document_ids)}}, _ENTITIES_PROJECTION)
+        return {doc["document_id"]: doc.get("entities") or [] for doc in docs}
 
     async def write(self, record: MetadataRecord, tx: Any = None) -> None:
         async with self._round_trip():

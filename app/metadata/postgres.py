@@ -47,6 +47,14 @@ class PostgresMetadataStore:
         rows = await metadata_sql.metadata_by_document_ids(self._db, document_ids)
         return {row["document_id"]: row for row in rows}
 
+    async def fetch_entities(
+        self, document_ids: Sequence[int]
+    ) -> dict[int, Sequence[Mapping[str, Any]]]:
+        if not document_ids:
+            return {}
+        rows = await metadata_sql.entities_by_document_ids(self._db, document_ids)
+        return {row["document_id"]: row["entities"] for row in rows}
+
     async def write(self, record: MetadataRecord, tx: Any = None) -> None:
         await metadata_sql.upsert_metadata(tx or self._db, record.document_id, dict(record.values))
 

@@ -31,8 +31,10 @@ FIELDS = (
     "entities",
     "text",
 )
-# What reads return: every field a GraphQL selection can reach (the text never is).
-READ_FIELDS = tuple(name for name in FIELDS if name != "text")
+# What fetch_many returns: the fields a GraphQL selection can reach (the text never is),
+# except the entities. They are most of a row's bytes and decoding, and few queries select
+# them, so fetch_entities reads them apart, only when selected.
+READ_FIELDS = tuple(name for name in FIELDS if name not in ("text", "entities"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,12 @@ class MetadataStore(Protocol):
 
     async def fetch_many(self, document_ids: Sequence[int]) -> dict[int, Mapping[str, Any]]:
         """READ_FIELDS of each document found, in one round trip; absent ids are left out."""
+        ...
+
+    async def fetch_entities(
+        self, document_ids: Sequence[int]
+    ) -> dict[int, Sequence[Mapping[str, Any]]]:
+        """The entities of each document found, in one round trip; absent ids are left out."""
         ...
 
     async def write(self, record: MetadataRecord, tx: Any = None) -> None:

@@ -138,6 +138,21 @@ async def test_fetch_many_of_no_ids_costs_no_round_trip(fx: Fixture) -> None:
     assert fx.session.round_trips == 0
 
 
+async def test_fetch_entities_reads_only_entities_of_found_ids(fx: Fixture) -> None:
+    a, _ = fx.companies
+    one, two = await fx.document(a), await fx.document(a, 1)
+    await fx.store.write(_with(one))
+    assert "entities" not in dict((await fx.store.fetch_many([one.document_id]))[one.document_id])
+    before = fx.session.round_trips
+    found = await fx.store.fetch_entities([two.document_id, one.document_id, 999_999])
+    assert fx.session.round_trips == before + 1
+    assert {k: [dict(e) for e in v] for k, v in found.items()} == {
+        one.document_id: _values()["entities"]
+    }
+    assert await fx.store.fetch_entities([]) == {}
+    assert fx.session.round_trips == before + 1
+
+
 async def test_metadata_loader_answers_in_key_order_with_none_for_missing(fx: Fixture) -> None:
     a, b = fx.companies
     records = [await fx.document(a), await fx.document(b), await fx.document(a, 2)]
@@ -156,7 +171,7 @@ async def test_write_replaces_and_empty_values_get_defaults(fx: Fixture) -> None
     await fx.store.write(MetadataRecord(record.document_id, record.company_id, T0, {}))
     row = (await fx.store.fetch_many([record.document_id]))[record.document_id]
     assert list(row["tags"]) == [] and list(row["keywords"]) == []
-    assert list(row["entities"]) == []
+    assert await fx.store.fetch_entities([record.document_id]) == {record.document_id: []}
     assert row["vendor_name"] is None and row["total_amount"] is None
     assert await fx.store.count() == 1
 
