@@ -35,6 +35,7 @@ from graphql.execution.collect_fields import (
 from graphql.execution.values import VariableValues
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
+from app.fastpath.builder import compile_filler
 from app.fastpath.plan import (
     ATTRIBUTE,
     METHOD,
@@ -99,6 +100,7 @@ def _object_plan(
             plan.sync = False
         if field.kind == RESOLVER or (child is not None and child.needs_path):
             plan.needs_path = True
+    plan.filler = compile_filler(plan)
     return plan
 
 
@@ -167,6 +169,7 @@ def _shape(scope: _Scope, type_: GraphQLOutputType, details: FieldDetailsList) -
             type_.name,  # type: ignore[union-attr]
             is_specified_scalar_type(type_),
             _PASSTHROUGH.get(type_),
+            type_,
         )
     if is_object_type(type_):
         assert isinstance(type_, GraphQLObjectType)

@@ -46,6 +46,7 @@ class LeafShape:
     # A value of exactly this type is its own output (String and ID return a str as it
     # is, Boolean a bool): skipping the call then changes nothing but the cost.
     passthrough: type | None = None
+    scalar: Any = None  # the GraphQL type itself (fillers know a few built-in ones)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,3 +94,5 @@ class ObjectPlan:
     fields: list[FieldPlan]
     sync: bool = True
     needs_path: bool = False
+    # The generated filler of this plan (builder.py), None where the generic runner must work.
+    filler: Callable[..., list[Any]] | None = None

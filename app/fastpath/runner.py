@@ -223,11 +223,26 @@ def _call_resolver(field: FieldPlan, group: _Group, state: RunState) -> list[Any
     return values
 
 
+def _new_group(plan: ObjectPlan) -> _Group:
+    return _Group(plan, plan.needs_path)
+
+
 def _build(group: _Group, columns: dict[int, list[Any]]) -> list[_Group]:
     """Fill the dicts of this level in field order; return the groups of the next level."""
     objs, outs, paths = group.objs, group.outs, group.paths
+    plan = group.plan
+    for index, field in enumerate(plan.fields):
+        if field.kind == METHOD:
+            columns[index] = _call_method(field, objs)
+    if plan.filler is not None:
+        try:
+            return plan.filler(objs, outs, columns, _new_group)
+        except Fallback:
+            raise
+        except Exception as error:
+            raise Fallback(f"building {plan.type_name}") from error
     children: list[_Group] = []
-    for index, field in enumerate(group.plan.fields):
+    for index, field in enumerate(plan.fields):
         key = field.key
         shape = field.shape
         if shape is None:  # __typename
@@ -235,9 +250,7 @@ def _build(group: _Group, columns: dict[int, list[Any]]) -> list[_Group]:
                 out[key] = field.constant
             continue
         values = columns.get(index)
-        if values is None and field.kind == METHOD:
-            values = _call_method(field, objs)
-        elif values is None:
+        if values is None:
             try:
                 values = [getattr(obj, field.attr) for obj in objs]
             except Exception as error:
