@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,14 @@ from app.config import Settings
 from app.domain import ROLES
 from app.errors import UNAUTHENTICATED, ApiError, forbidden
 
-__all__ = ["Viewer", "decode_token", "issue_token", "jwt_secret_for", "parse_companies"]
+__all__ = [
+    "TokenVerifier",
+    "Viewer",
+    "decode_token",
+    "issue_token",
+    "jwt_secret_for",
+    "parse_companies",
+]
 
 ALGORITHM = "HS256"
 _DEV_SECRET_FILE = "jwt-secret"
@@ -111,6 +119,56 @@ def issue_token(
 
 def decode_token(secret: str, token: str) -> Viewer:
     """Verify signature, expiry and claim shapes; raise ApiError(UNAUTHENTICATED) otherwise."""
+    return _decode(secret, token)[0]
+
+
+class TokenVerifier:
+    """``decode_token`` for one secret, remembering tokens that verified until they expire.
+
+    A client sends the same token with every request, and checking its HMAC and claims
+    again each time is a measurable share of a small request. A token that verified once
+    verifies again, with the same claims, until its ``exp``: that is the only check that
+    depends on time and can turn a valid token invalid (``nbf``/``iat`` can only turn an
+    invalid one valid, and invalid tokens are not remembered). A hit past ``exp`` is
+    dropped and verified again, which reports the expiry exactly as before. The memo is
+    bounded (oldest out first) and skips oversized tokens, so callers cannot grow it.
+    """
+
+    __slots__ = ("_clock", "_max_entries", "_secret", "_verified")
+
+    MAX_TOKEN_CHARS = 4096
+
+    def __init__(
+        self, secret: str, max_entries: int = 10_000, clock: Callable[[], float] = time.time
+    ) -> None:
+        if max_entries < 0:
+            raise ValueError(f"max_entries must be >= 0, got {max_entries}")
+        self._secret = secret
+        self._clock = clock
+        self._max_entries = max_entries
+        self._verified: dict[str, tuple[Viewer, float]] = {}
+
+    def __len__(self) -> int:
+        return len(self._verified)
+
+    def verify(self, token: str) -> Viewer:
+        """The token's viewer; ApiError(UNAUTHENTICATED) when it does not verify now."""
+        verified = self._verified
+        hit = verified.get(token)
+        if hit is not None:
+            if self._clock() < hit[1]:
+                return hit[0]
+            del verified[token]
+        viewer, expires_at = _decode(self._secret, token)
+        if self._max_entries and len(token) <= self.MAX_TOKEN_CHARS:
+            if len(verified) >= self._max_entries:
+                del verified[next(iter(verified))]
+            verified[token] = (viewer, expires_at)
+        return viewer
+
+
+def _decode(secret: str, token: str) -> tuple[Viewer, float]:
+    """The viewer and the expiry (epoch seconds) of a token that verifies."""
     try:
         claims = jwt.decode(
             token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]}
@@ -126,4 +184,5 @@ def decode_token(secret: str, token: str) -> Viewer:
         company_ids = parse_companies(claims.get("companies", []))
     except (ValueError, TypeError, AttributeError):
         raise ApiError("Invalid token: bad companies claim.", UNAUTHENTICATED) from None
-    return Viewer(subject=str(claims["sub"]), role=role, company_ids=company_ids)
+    viewer = Viewer(subject=str(claims["sub"]), role=role, company_ids=company_ids)
+    return viewer, float(claims["exp"])

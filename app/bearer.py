@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from app.auth import Viewer, decode_token
+from app.auth import TokenVerifier, Viewer
 from app.errors import UNAUTHENTICATED, ApiError
 from app.graphql_request import RequestError
 
@@ -18,7 +18,7 @@ _OUTCOME = web.RequestKey("bearer_outcome", object)
 _HEADER_ERROR = "Authorization must be 'Bearer <token>'."
 
 
-def viewer_of(request: web.Request, secret: str) -> Viewer | None:
+def viewer_of(request: web.Request, verifier: TokenVerifier) -> Viewer | None:
     """The token's viewer; None without an Authorization header.
 
     Raises RequestError (401) for a header that is not ``Bearer <token>`` and ApiError
@@ -26,14 +26,14 @@ def viewer_of(request: web.Request, secret: str) -> Viewer | None:
     """
     outcome = request.get(_OUTCOME)
     if outcome is None:
-        outcome = _verify(request, secret)
+        outcome = _verify(request, verifier)
         request[_OUTCOME] = outcome
     if isinstance(outcome, Exception):
         raise outcome
     return outcome if isinstance(outcome, Viewer) else None
 
 
-def _verify(request: web.Request, secret: str) -> Viewer | Exception | bool:
+def _verify(request: web.Request, verifier: TokenVerifier) -> Viewer | Exception | bool:
     header = request.headers.get("Authorization")
     if not header:
         return False  # anonymous (a stored None would read as "not verified yet")
@@ -46,6 +46,6 @@ def _verify(request: web.Request, secret: str) -> Viewer | Exception | bool:
             {"WWW-Authenticate": 'Bearer error="invalid_request"'},
         )
     try:
-        return decode_token(secret, token.strip())
+        return verifier.verify(token.strip())
     except ApiError as error:
         return error

@@ -27,7 +27,7 @@ from app.errors import (
 )
 from app.graphql_errors import MSG_INTERNAL
 from app.graphql_request import GraphQLRequest, RequestError, parse_operations
-from app.keys import JWT_SECRET, PERSISTED_QUERIES, SETTINGS, TRUSTED_DOCUMENTS
+from app.keys import PERSISTED_QUERIES, SETTINGS, TOKEN_VERIFIER, TRUSTED_DOCUMENTS
 from app.metrics import METRICS
 from app.request_id import REQUEST_ID_HEADER, request_id_of
 from app.serving import NO_STORE, Served, serve
@@ -183,4 +183,4 @@ def _wants_ide(request: web.Request) -> bool:
 
 
 def _authenticate(request: web.Request) -> Viewer | None:
-    return viewer_of(request, request.app[JWT_SECRET])
+    return viewer_of(request, request.app[TOKEN_VERIFIER])

@@ -6,6 +6,7 @@ import asyncpg
 import redis.asyncio as redis
 from aiohttp import web
 
+from app.auth import TokenVerifier
 from app.cache.response_cache import ResponseCache
 from app.config import Settings
 from app.metadata.backend import MetadataBackend
@@ -24,12 +25,14 @@ __all__ = [
     "RESPONSE_CACHE",
     "SCHEMA",
     "SETTINGS",
+    "TOKEN_VERIFIER",
     "TRUSTED_DOCUMENTS",
 ]
 
 SETTINGS = web.AppKey("settings", Settings)
 SCHEMA = web.AppKey("schema", VantaSchema)
 JWT_SECRET = web.AppKey("jwt_secret", str)
+TOKEN_VERIFIER = web.AppKey("token_verifier", TokenVerifier)
 DB_POOL = web.AppKey("db_pool", asyncpg.Pool)
 METADATA = web.AppKey("metadata_backend", MetadataBackend)
 # Present only when VANTA_REDIS_URL is set; shared by every Redis user (limiter, cache, APQ).

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from app.auth import jwt_secret_for
+from app.auth import TokenVerifier, jwt_secret_for
 from app.cache.setup import cache_ctx
 from app.config import DEFAULT_MAX_BODY_BYTES, Settings
 from app.db.pool import create_pool
@@ -21,6 +21,7 @@ from app.keys import (
     RATE_LIMITER,
     SCHEMA,
     SETTINGS,
+    TOKEN_VERIFIER,
     TRUSTED_DOCUMENTS,
 )
 from app.metadata.backend import metadata_backend_ctx
@@ -55,6 +56,7 @@ def create_app(
     app[SETTINGS] = settings
     app[SCHEMA] = build_schema(settings)
     app[JWT_SECRET] = jwt_secret_for(settings)
+    app[TOKEN_VERIFIER] = TokenVerifier(app[JWT_SECRET])
     app[METRICS] = Metrics(app, DB_POOL)
     if settings.trusted_documents is not None:
         app[TRUSTED_DOCUMENTS] = TrustedDocuments.load(settings.trusted_documents)
@@ -67,7 +69,7 @@ def create_app(
             retry_seconds=settings.redis_retry_seconds,
         )
         app[RATE_LIMITER] = limiter
-        key_of = key_function(app[JWT_SECRET], settings.trusted_proxies)
+        key_of = key_function(app[TOKEN_VERIFIER], settings.trusted_proxies)
         app.middlewares.append(rate_limit_middleware(limiter, key_of, on_refused=_count_refused))
     # Resources, in start order (cleanup runs in reverse): the Redis client before its users.
     app.cleanup_ctx.extend(

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
+from app.auth import TokenVerifier
 from app.bearer import viewer_of
 from app.config import IPNetwork
 from app.errors import ApiError
@@ -54,13 +55,13 @@ def client_ip(request: web.Request, trusted_proxies: Sequence[IPNetwork]) -> str
 
 
 def key_function(
-    jwt_secret: str, trusted_proxies: Sequence[IPNetwork]
+    verifier: TokenVerifier, trusted_proxies: Sequence[IPNetwork]
 ) -> Callable[[web.Request], str]:
     """``request -> key``: ``sub:<subject>`` for a valid bearer token, else ``ip:<address>``."""
 
     def key_of(request: web.Request) -> str:
         try:
-            viewer = viewer_of(request, jwt_secret)  # verified once; the handler reuses it
+            viewer = viewer_of(request, verifier)  # verified once; the handler reuses it
         except (ApiError, RequestError):
             viewer = None  # an invalid token identifies nobody: count it against the address
         if viewer is not None:

@@ -9,6 +9,7 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 from multidict import CIMultiDict
 
+from app.auth import TokenVerifier
 from app.config import IPNetwork
 from app.ratelimit.client_key import client_ip, key_function
 from tests.conftest import JWT_SECRET, make_token
@@ -52,7 +53,7 @@ def test_garbage_in_forwarded_for_stops_at_the_last_vouched_address() -> None:
 
 
 def test_key_is_the_token_subject_else_the_address() -> None:
-    key_of = key_function(JWT_SECRET, PROXIES)
+    key_of = key_function(TokenVerifier(JWT_SECRET), PROXIES)
     token = make_token(subject="alice")
     assert key_of(_request("203.0.113.9", Authorization=f"Bearer {token}")) == "sub:alice"
     assert key_of(_request("203.0.113.9", Authorization="Bearer forged")) == "ip:203.0.113.9"
