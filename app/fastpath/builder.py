@@ -23,6 +23,7 @@ from typing import Any
 
 from graphql import GraphQLBoolean, GraphQLFloat, GraphQLID, GraphQLInt, GraphQLString
 from graphql.pyutils import Undefined
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 from app.fastpath.complete import Children, Fallback, complete, object_plan
 from app.fastpath.plan import (
@@ -98,6 +99,14 @@ def _nested(shape: Any, child: Children | None) -> Callable[[Any], Any]:
     return complete_nested
 
 
+def _origin(shape: LeafShape) -> type | None:
+    """The Python class a Strawberry scalar serializes (datetime for DateTime...), if any."""
+    extensions = getattr(shape.scalar, "extensions", None) or {}
+    definition = extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    origin = getattr(definition, "origin", None)
+    return origin if isinstance(origin, type) else None
+
+
 def _readable(attr: str) -> bool:
     return attr.isidentifier() and not keyword.iskeyword(attr) and not attr.startswith("__")
 
@@ -134,10 +143,20 @@ def compile_filler(plan: ObjectPlan) -> Filler | None:
         if isinstance(shape, LeafShape):
             namespace[f"L{index}"] = leaf_completer(shape)
             guard = _GUARDS.get(shape.scalar)
-            if guard is None:
-                body.append(f"out[{key}] = L{index}(v)")
-            else:
+            origin = _origin(shape)
+            if guard is not None:
                 body.append(f"out[{key}] = v if {guard} else L{index}(v)")
+            elif origin is not None:
+                # A value of the scalar's own Python class, serialized inline; anything
+                # else (None included) and any None result take the exact completion.
+                namespace[f"O{index}"] = origin
+                namespace[f"C{index}"] = shape.coerce
+                body.append(
+                    f"out[{key}] = r if (v.__class__ is O{index} and (r := C{index}(v)) "
+                    f"is not None and r is not Undefined) else L{index}(v)"
+                )
+            else:
+                body.append(f"out[{key}] = L{index}(v)")
             continue
         child = object_plan(shape)
         if child is None:  # a list of leaves

@@ -4,6 +4,8 @@ never become source text."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
 from types import SimpleNamespace
 
 import orjson
@@ -27,6 +29,8 @@ class Row:
     count: int
     ratio: float
     flag: bool
+    when: datetime = datetime(2026, 11, 28, 9, 30, 15, 120, tzinfo=UTC)
+    amount: Decimal | None = None
 
     @strawberry.field
     def shout(self) -> str:
@@ -39,6 +43,10 @@ class Row:
 
 class Text(str):
     """A str subclass: not what the String guard lets through, but String can write it."""
+
+
+class Moment(datetime):
+    """A datetime subclass: not DateTime's own class, but DateTime can write it."""
 
 
 ROWS = {
@@ -54,6 +62,11 @@ ROWS = {
     "null-in-non-null": Row(text=None, maybe=None, count=1, ratio=1.0, flag=True),  # type: ignore[arg-type]
     "int-for-string": Row(text=5, maybe=None, count=1, ratio=1.0, flag=True),  # type: ignore[arg-type]
     "missing-attribute": Row(text="k", maybe=None, count=1, ratio=1.0, flag=True),
+    "decimal": Row(text="l", maybe=None, count=1, ratio=1.0, flag=True, amount=Decimal("1.50")),
+    "datetime-subclass": Row(
+        text="m", maybe=None, count=1, ratio=1.0, flag=True, when=Moment(2020, 1, 2)
+    ),
+    "str-for-datetime": Row(text="n", maybe=None, count=1, ratio=1.0, flag=True, when="now"),  # type: ignore[arg-type]
 }
 del ROWS["missing-attribute"].maybe  # reading it raises AttributeError
 
@@ -66,7 +79,7 @@ class Query:
 
 
 SCHEMA = strawberry.Schema(query=Query)
-FIELDS = "text maybe count ratio flag shout __typename"
+FIELDS = "text maybe count ratio flag when amount shout __typename"
 
 
 async def _run(schema: strawberry.Schema, query: str, fast: bool) -> tuple[bytes, str]:
@@ -87,8 +100,25 @@ async def _run(schema: strawberry.Schema, query: str, fast: bool) -> tuple[bytes
     return orjson.dumps(outcome.body), outcome.path
 
 
-FAST = ["plain", "int-edges", "int-low-edge", "bool-as-int", "int-as-float", "str-subclass"]
-STOCK = ["int-too-big", "nan", "inf", "null-in-non-null", "int-for-string", "missing-attribute"]
+FAST = [
+    "plain",
+    "int-edges",
+    "int-low-edge",
+    "bool-as-int",
+    "int-as-float",
+    "str-subclass",
+    "decimal",
+    "datetime-subclass",
+]
+STOCK = [
+    "int-too-big",
+    "nan",
+    "inf",
+    "null-in-non-null",
+    "int-for-string",
+    "missing-attribute",
+    "str-for-datetime",
+]
 
 
 @pytest.mark.parametrize("name", FAST + STOCK)
