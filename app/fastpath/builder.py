@@ -107,6 +107,14 @@ def _origin(shape: LeafShape) -> type | None:
     return origin if isinstance(origin, type) else None
 
 
+def _is_string_list(shape: Any) -> bool:
+    return (
+        isinstance(shape, ListShape)
+        and isinstance(shape.item, LeafShape)
+        and shape.item.scalar in (GraphQLString, GraphQLID)
+    )
+
+
 def _readable(attr: str) -> bool:
     return attr.isidentifier() and not keyword.iskeyword(attr) and not attr.startswith("__")
 
@@ -117,6 +125,9 @@ def compile_filler(plan: ObjectPlan) -> Filler | None:
     namespace: dict[str, Any] = {
         "isfinite": isfinite,
         "isinstance": isinstance,
+        "all": all,
+        "map": map,
+        "is_str": str.__instancecheck__,
         "BaseException": BaseException,
         "Undefined": Undefined,
     }
@@ -161,7 +172,14 @@ def compile_filler(plan: ObjectPlan) -> Filler | None:
         child = object_plan(shape)
         if child is None:  # a list of leaves
             namespace[f"N{index}"] = _nested(shape, None)
-            body.append(f"out[{key}] = N{index}(v)")
+            if _is_string_list(shape):
+                # String and ID return any str as it is: such a list is its own output.
+                body.append(
+                    f"out[{key}] = v if (v.__class__ is list and all(map(is_str, v))) "
+                    f"else N{index}(v)"
+                )
+            else:
+                body.append(f"out[{key}] = N{index}(v)")
             continue
         if child.needs_path:
             return None

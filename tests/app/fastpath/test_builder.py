@@ -31,6 +31,7 @@ class Row:
     flag: bool
     when: datetime = datetime(2026, 11, 28, 9, 30, 15, 120, tzinfo=UTC)
     amount: Decimal | None = None
+    labels: list[str] = strawberry.field(default_factory=lambda: ["x", "y"])
 
     @strawberry.field
     def shout(self) -> str:
@@ -66,6 +67,12 @@ ROWS = {
     "datetime-subclass": Row(
         text="m", maybe=None, count=1, ratio=1.0, flag=True, when=Moment(2020, 1, 2)
     ),
+    "labels-subclass": Row(
+        text="o", maybe=None, count=1, ratio=1.0, flag=True, labels=[Text("a"), "b"]
+    ),
+    "labels-tuple": Row(text="p", maybe=None, count=1, ratio=1.0, flag=True, labels=("a",)),  # type: ignore[arg-type]
+    "labels-int": Row(text="q", maybe=None, count=1, ratio=1.0, flag=True, labels=["a", 1]),  # type: ignore[list-item]
+    "labels-none": Row(text="r", maybe=None, count=1, ratio=1.0, flag=True, labels=[None]),  # type: ignore[list-item]
     "str-for-datetime": Row(text="n", maybe=None, count=1, ratio=1.0, flag=True, when="now"),  # type: ignore[arg-type]
 }
 del ROWS["missing-attribute"].maybe  # reading it raises AttributeError
@@ -79,7 +86,7 @@ class Query:
 
 
 SCHEMA = strawberry.Schema(query=Query)
-FIELDS = "text maybe count ratio flag when amount shout __typename"
+FIELDS = "text maybe count ratio flag when amount labels shout __typename"
 
 
 async def _run(schema: strawberry.Schema, query: str, fast: bool) -> tuple[bytes, str]:
@@ -109,6 +116,9 @@ FAST = [
     "str-subclass",
     "decimal",
     "datetime-subclass",
+    "labels-subclass",
+    "labels-tuple",
+    "labels-int",
 ]
 STOCK = [
     "int-too-big",
@@ -118,6 +128,7 @@ STOCK = [
     "int-for-string",
     "missing-attribute",
     "str-for-datetime",
+    "labels-none",
 ]
 
 
