@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
-from strawberry.dataloader import DataLoader
-
 from app.auth import Viewer
 from app.cache import tags
 from app.db.session import DbSession
 from app.metadata.postgres import PostgresMetadataStore
 from app.metadata.store import MetadataStore
 from loaders import batch
+from loaders.dataloader import DataLoader
 from loaders.keys import (
     DocumentCountKey,
     DocumentPageKey,
@@ -97,8 +96,8 @@ def create_loaders(
             return await fn(source, scope, keys)
 
         if batching:
-            return DataLoader(load_fn=load)
-        return DataLoader(load_fn=load, max_batch_size=1, cache=False)
+            return DataLoader(load)
+        return DataLoader(load, max_batch_size=1, cache=False)
 
     return Loaders(
         company=make(batch.companies, tags.company),
