@@ -125,7 +125,8 @@ async def _load(group: _Group, state: RunState, columns: dict[int, list[Any]]) -
                 # one (naive mode) queries once per parent, and so must we.
                 unique = list(dict.fromkeys(present)) if loader.cache else present
                 relations.append((index, field, keys, unique, len(awaitables)))
-                awaitables.extend(loader.load(key) for key in unique)
+                # One future for all keys of the relation (they join the same batch).
+                awaitables.append(loader.load_many(unique))
             elif field.kind == RESOLVER:
                 column = columns[index] = _call_resolver(field, group, state)
                 for position, value in enumerate(column):
@@ -138,10 +139,14 @@ async def _load(group: _Group, state: RunState, columns: dict[int, list[Any]]) -
     results = await _settle(awaitables)
     for column, position, at in slots:
         column[position] = results[at]
-    for index, field, keys, unique, start in relations:
+    for index, field, keys, unique, at in relations:
         assert field.relation is not None
+        values = results[at]
+        if len(unique) == len(keys):  # no None and no repeated key: values match keys
+            columns[index] = values
+            continue
         absent: Any = [] if field.relation.many else None
-        found = dict(zip(unique, results[start : start + len(unique)], strict=True))
+        found = dict(zip(unique, values, strict=True))
         # (without a cache, equal keys got equal answers from separate queries)
         columns[index] = [absent if key is None else found[key] for key in keys]
 
