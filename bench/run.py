@@ -242,13 +242,13 @@ def measure_mode(
         cold = cold_start_ms(server, bodies["Q3"], token)
         trips, sizes = probe(server, bodies, token, paths)
         for script in scripts.values():
-            run_wrk(wrk, server.url, script, WARMUP_SECONDS)
+            run_wrk(wrk, server.url, script, WARMUP_SECONDS, warm_up=True)
         time.sleep(IDLE_PAUSE_S)
         rss = server.rss_mib()
         loads = {}
         cpu_ms = {}
         for name, script in scripts.items():
-            run_wrk(wrk, server.url, script, WARMUP_SECONDS)
+            run_wrk(wrk, server.url, script, WARMUP_SECONDS, warm_up=True)
             cpu_before = server.cpu_seconds()
             loads[name] = run_wrk(wrk, server.url, script, setup.seconds)
             cpu_ms[name] = (server.cpu_seconds() - cpu_before) * 1000 / loads[name].requests
