@@ -92,7 +92,7 @@ async def serve(
         return _served(executed, CacheStatus.BYPASS, cache_control)
 
     async def execute_and_store() -> _Executed:
-        executed = await _execute(request, graphql_request, viewer, request_id)
+        executed = await _execute(request, graphql_request, viewer, request_id, for_cache=True)
         if executed.cacheable:
             await cache.store(
                 key, executed.body, policy.ttl, executed.context.cache_tags, lookup.generation
@@ -118,8 +118,15 @@ def _served(executed: _Executed, status: CacheStatus, cache_control: str) -> Ser
 
 
 async def _execute(
-    request: web.Request, graphql_request: GraphQLRequest, viewer: Viewer | None, request_id: str
+    request: web.Request,
+    graphql_request: GraphQLRequest,
+    viewer: Viewer | None,
+    request_id: str,
+    *,
+    for_cache: bool = False,
 ) -> _Executed:
+    """Run the request; ``for_cache``: the answer may be stored, so loaders record the
+    cache tags of what they read (otherwise they skip that work)."""
     app = request.app
     settings = app[SETTINGS]
     db = DbSession(app[DB_POOL], settings.db_acquire_timeout_seconds)
@@ -132,7 +139,7 @@ async def _execute(
             viewer,
             batching=settings.loaders_enabled,
             metadata=metadata,
-            cache_tags=cache_tags,
+            cache_tags=cache_tags if for_cache else None,
         )
 
     context = Context(

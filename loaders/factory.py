@@ -80,11 +80,12 @@ def create_loaders(
 
     ``metadata`` is the request's metadata store (default: PostgreSQL on ``db``). Every
     key loaded adds its cache tag to ``cache_tags``, so the response cache knows which
-    mutations make a stored response stale.
+    mutations make a stored response stale; None records nothing (a response that will
+    not be stored needs no tags, and computing them is a string per key).
     """
     scope: list[int] | None = [] if viewer is None else viewer.scope
     store = metadata if metadata is not None else PostgresMetadataStore(db)
-    recorded = cache_tags if cache_tags is not None else set()
+    recorded = cache_tags
 
     def make(
         fn: Callable[[Any, Any, Sequence[K]], Awaitable[list[V]]],
@@ -92,7 +93,8 @@ def create_loaders(
         source: Any = db,
     ) -> DataLoader[K, V]:
         async def load(keys: list[K]) -> list[V]:
-            recorded.update(map(tag_of, keys))
+            if recorded is not None:
+                recorded.update(map(tag_of, keys))
             return await fn(source, scope, keys)
 
         if batching:

@@ -22,7 +22,7 @@ from math import isfinite
 from typing import Any
 
 from graphql import GraphQLBoolean, GraphQLFloat, GraphQLID, GraphQLInt, GraphQLString
-from graphql.pyutils import Undefined
+from graphql.pyutils import Undefined, is_iterable
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 from app.fastpath.complete import Children, Fallback, complete, object_plan
@@ -97,6 +97,39 @@ def _nested(shape: Any, child: Children | None) -> Callable[[Any], Any]:
         return complete(shape, value, child, None)
 
     return complete_nested
+
+
+def _object_list(shape: ListShape, child: Children) -> Callable[[Any], Any]:
+    """A list of objects (e.g. a connection's nodes): one loop, no call per element.
+    The same checks as ``complete.complete`` for a list of ObjectShape items."""
+    item = shape.item
+    assert isinstance(item, ObjectShape)
+    non_null, items_non_null = shape.non_null, item.non_null
+    add_obj, add_out = child.objs.append, child.outs.append
+
+    def complete_object_list(value: Any) -> Any:
+        if isinstance(value, BaseException):
+            raise Fallback("exception as value")
+        if value is None or value is Undefined:
+            if non_null:
+                raise Fallback("null in non-null field")
+            return None
+        if type(value) is not list and not is_iterable(value):
+            raise Fallback("not a list")
+        holders: list[dict[str, Any] | None] = []
+        for element in value:
+            if element is None or element is Undefined or isinstance(element, BaseException):
+                if items_non_null or element is not None:
+                    raise Fallback("null or error in a list")
+                holders.append(None)
+                continue
+            holder: dict[str, Any] = {}
+            holders.append(holder)
+            add_obj(element)
+            add_out(holder)
+        return holders
+
+    return complete_object_list
 
 
 def _origin(shape: LeafShape) -> type | None:
@@ -203,10 +236,12 @@ def compile_filler(plan: ObjectPlan) -> Filler | None:
             )
         else:
             assert isinstance(shape, ListShape)
-            setup.append(f"N{index} = nested(P{index}_shape, g{index})")
+            maker = "object_list" if isinstance(shape.item, ObjectShape) else "nested"
+            setup.append(f"N{index} = {maker}(P{index}_shape, g{index})")
             namespace[f"P{index}_shape"] = shape
             body.append(f"out[{key}] = N{index}(v)")
     namespace["nested"] = _nested
+    namespace["object_list"] = _object_list
     lines = ["def fill(objs, outs, columns, new_group):"]
     lines.extend(f"    {line}" for line in setup)
     lines.append("    for i, obj in enumerate(objs):")

@@ -84,6 +84,18 @@ class Query:
     def rows(self, name: str) -> list[Row]:
         return [ROWS["plain"], ROWS[name]]
 
+    @strawberry.field
+    def holes(self) -> list[Row | None] | None:
+        return [ROWS["plain"], None, ROWS["decimal"]]
+
+    @strawberry.field
+    def broken_holes(self) -> list[Row]:
+        return [ROWS["plain"], None]  # type: ignore[list-item]
+
+    @strawberry.field
+    def tuple_rows(self) -> list[Row]:
+        return (ROWS["plain"], ROWS["decimal"])  # type: ignore[return-value]
+
 
 SCHEMA = strawberry.Schema(query=Query)
 FIELDS = "text maybe count ratio flag when amount labels shout __typename"
@@ -174,6 +186,21 @@ async def test_aliases_that_look_like_generated_names_answer_like_stock() -> Non
     query = f'{{ rows(name: "plain") {{ {aliases} }} }}'
     fast, path = await _run(SCHEMA, query, True)
     assert path == "fast"
+    assert fast == (await _run(SCHEMA, query, False))[0]
+
+
+@pytest.mark.parametrize(
+    ("query", "path"),
+    [
+        ("{ holes { text amount } }", "fast"),
+        ("{ tupleRows { text } }", "fast"),
+        ("{ brokenHoles { text } }", "stock"),
+    ],
+    ids=["nullable-items", "tuple", "null-in-non-null-items"],
+)
+async def test_lists_of_objects_answer_like_stock(query: str, path: str) -> None:
+    fast, taken = await _run(SCHEMA, query, True)
+    assert taken == path
     assert fast == (await _run(SCHEMA, query, False))[0]
 
 
