@@ -70,7 +70,9 @@ class DbSession:
             try:
                 return await conn.fetch(sql, *args)  # type: ignore[no-any-return]
             finally:
-                await pool.release(conn)
+                # Bounded like acquire(timeout=...) bounds it: releasing a connection whose
+                # query was cancelled waits for the server, and a hung server never answers.
+                await pool.release(conn, timeout=self._acquire_timeout)
         except asyncpg.QueryCanceledError:
             raise _timed_out() from None
         except _UNAVAILABLE:

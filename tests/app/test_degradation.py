@@ -169,3 +169,29 @@ async def test_masked_error_request_id_is_in_the_log_line(
     lines = [r.getMessage() for r in caplog.records if r.name == "vanta.errors"]
     assert any("find-me-42" in line for line in lines), lines
     assert any("secret internals" in str(r.exc_info) for r in caplog.records if r.exc_info)
+
+
+class _RecordingPool:
+    """A pool that hands out one fake connection and records how it is given back."""
+
+    def __init__(self) -> None:
+        self.released: list[dict[str, Any]] = []
+
+    async def acquire(self) -> Any:
+        return self
+
+    async def fetch(self, sql: str, *args: Any) -> list[Any]:
+        return []
+
+    async def release(self, conn: Any, **kwargs: Any) -> None:
+        self.released.append(kwargs)
+
+
+async def test_a_released_connection_waits_for_the_server_at_most_the_acquire_timeout() -> None:
+    """Releasing a connection whose query was cancelled waits for the server to confirm;
+    unbounded, a hung server would keep every such connection (and a pool) forever."""
+    pool = _RecordingPool()
+    session = DbSession(pool, acquire_timeout=0.75)  # type: ignore[arg-type]
+    assert await session.fetch("SELECT 1") == []
+    assert pool.released == [{"timeout": 0.75}]
+    assert session.round_trips == 1
