@@ -80,8 +80,9 @@ class DocumentMetadata:
         # tests/schema/test_from_row.py checks the result equals the __init__-built one).
         metadata = object.__new__(cls)
         metadata.__dict__ = {
-            "tags": list(row["tags"] or ()),
-            "keywords": list(row["keywords"] or ()),
+            # asyncpg and pymongo give a new list per row: no copy needed
+            "tags": row["tags"] or [],
+            "keywords": row["keywords"] or [],
             "classification": row["classification"],
             "summary": row["summary"],
             "invoice_number": row["invoice_number"],

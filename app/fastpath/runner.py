@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from inspect import isawaitable
+from operator import attrgetter
 from typing import Any
 
 from graphql import FragmentDefinitionNode, GraphQLResolveInfo, GraphQLSchema
@@ -119,7 +120,7 @@ async def _load(group: _Group, state: RunState, columns: dict[int, list[Any]]) -
                 relation = field.relation
                 assert relation is not None
                 loader = getattr(state.context.loaders, relation.loader)
-                keys = [getattr(obj, relation.key) for obj in objs]
+                keys = list(map(attrgetter(relation.key), objs))
                 present = [key for key in keys if key is not None]
                 # A caching loader answers a repeated key from its cache; a non-caching
                 # one (naive mode) queries once per parent, and so must we.
