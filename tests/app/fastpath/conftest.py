@@ -51,7 +51,9 @@ class Executor:
         fast: bool,
         operation_name: str | None = None,
     ) -> Result:
-        db = DbSession(self.pool)
+        # A generous wait for a connection: on a loaded machine the 2 s default could fail
+        # one path only (a busy pool of 4), which would read as a difference between paths.
+        db = DbSession(self.pool, acquire_timeout=60.0)
         context = Context(
             request=None,
             settings=replace(self.settings, fastpath_enabled=fast),

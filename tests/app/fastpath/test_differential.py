@@ -24,7 +24,9 @@ async def test_random_operations_answer_byte_for_byte_like_stock(
             fast, stock = await executor.both(operation.query, operation.variables, viewer)
             assert stock.path == "stock"
             assert (fast.status, fast.body) == (stock.status, stock.body), (
-                f"operation {number} as {name}:\n{operation.query}\n{operation.variables}"
+                f"operation {number} as {name}:\n{operation.query}\n{operation.variables}\n"
+                f"fast ({fast.path}, {fast.status}): {fast.body[:600]!r}\n"
+                f"stock ({stock.status}): {stock.body[:600]!r}"
             )
             paths[fast.path] += 1
     print(f"\n[differential] {OPERATIONS} operations x {len(viewers)} tokens: {dict(paths)}")
