@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
+
+import pytest
 
 from app.auth import Viewer
 from tests.app.fastpath.conftest import Executor
@@ -13,6 +16,12 @@ OPERATIONS = 1200
 SEED = 20261128
 
 
+# Stock execution (graphql-core) leaves the coroutines of sibling fields un-awaited when a
+# field errors; they sit in reference cycles and the garbage collector finalizes them at a
+# random later moment, which pytest reports as an error of whatever test runs then. The
+# random operations include many erroring ones: their leftovers are collected here, at the
+# end of this test, where that warning is expected.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 async def test_random_operations_answer_byte_for_byte_like_stock(
     executor: Executor, world: World, viewers: dict[str, Viewer]
 ) -> None:
@@ -29,6 +38,7 @@ async def test_random_operations_answer_byte_for_byte_like_stock(
                 f"stock ({stock.status}): {stock.body[:600]!r}"
             )
             paths[fast.path] += 1
+    gc.collect()
     print(f"\n[differential] {OPERATIONS} operations x {len(viewers)} tokens: {dict(paths)}")
     # The comparison means something only if most requests really took the fast path.
     assert paths["fast"] > 0.6 * OPERATIONS * len(viewers), paths
