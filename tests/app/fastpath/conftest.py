@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
@@ -99,3 +100,22 @@ def viewers(world: World) -> dict[str, Viewer]:
         "viewer-a": decode_token(JWT_SECRET, make_token("viewer", [a], subject="va")),
         "viewer-b": decode_token(JWT_SECRET, make_token("viewer", [b], subject="vb")),
     }
+
+
+async def run_without_database(schema: Any, query: str, *, fast: bool) -> tuple[bytes, str]:
+    """(body bytes, path) of ``query`` on a schema that needs no database or viewer."""
+    context = SimpleNamespace(
+        settings=Settings(fastpath_enabled=fast),
+        db=None,
+        viewer=None,
+        loaders=None,
+        request_id="no-db",
+        renew_loaders=lambda: None,
+    )
+    outcome = await execute_operation(
+        schema,
+        GraphQLRequest(query, None, None, None),
+        context,  # type: ignore[arg-type]
+        allow_mutations=False,
+    )
+    return orjson.dumps(outcome.body), outcome.path

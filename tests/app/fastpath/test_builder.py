@@ -6,20 +6,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from types import SimpleNamespace
 
 import orjson
 import pytest
 import strawberry
 from graphql.execution.values import get_variable_values
 
-from app.config import Settings
-from app.execution import execute_operation
 from app.fastpath.builder import compile_filler
 from app.fastpath.complete import object_plan
 from app.fastpath.documents import DocumentCache
 from app.fastpath.plan import ObjectPlan
-from app.graphql_request import GraphQLRequest
+from tests.app.fastpath.conftest import run_without_database
 
 
 @strawberry.type
@@ -102,21 +99,7 @@ FIELDS = "text maybe count ratio flag when amount labels shout __typename"
 
 
 async def _run(schema: strawberry.Schema, query: str, fast: bool) -> tuple[bytes, str]:
-    context = SimpleNamespace(
-        settings=Settings(fastpath_enabled=fast),
-        db=None,
-        viewer=None,
-        loaders=None,
-        request_id="builder",
-        renew_loaders=lambda: None,
-    )
-    outcome = await execute_operation(
-        schema,  # type: ignore[arg-type]
-        GraphQLRequest(query, None, None, None),
-        context,  # type: ignore[arg-type]
-        allow_mutations=False,
-    )
-    return orjson.dumps(outcome.body), outcome.path
+    return await run_without_database(schema, query, fast=fast)
 
 
 FAST = [

@@ -18,7 +18,7 @@ from app.config import Settings
 from app.execution import execute_operation
 from app.fastpath.documents import DocumentCache
 from app.graphql_request import GraphQLRequest
-from tests.app.fastpath.conftest import Executor, Result
+from tests.app.fastpath.conftest import Executor, Result, run_without_database
 
 
 async def _same(executor: Executor, query: str, viewer: Viewer | None, **variables: Any) -> Result:
@@ -174,21 +174,7 @@ SMALL = strawberry.Schema(query=Query)
 
 
 async def _small(query: str, fast: bool) -> tuple[bytes, str]:
-    context = SimpleNamespace(
-        settings=Settings(fastpath_enabled=fast),
-        db=None,
-        viewer=None,
-        loaders=None,
-        request_id="small",
-        renew_loaders=lambda: None,
-    )
-    outcome = await execute_operation(
-        SMALL,  # type: ignore[arg-type]
-        GraphQLRequest(query, None, None, None),
-        context,  # type: ignore[arg-type]
-        allow_mutations=False,
-    )
-    return orjson.dumps(outcome.body), outcome.path
+    return await run_without_database(SMALL, query, fast=fast)
 
 
 @pytest.mark.parametrize(
