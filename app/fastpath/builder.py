@@ -25,7 +25,7 @@ from graphql import GraphQLBoolean, GraphQLFloat, GraphQLID, GraphQLInt, GraphQL
 from graphql.pyutils import Undefined, is_iterable
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
-from app.fastpath.complete import Children, Fallback, complete, object_plan
+from app.fastpath.complete import Children, Fallback, complete, leaf_completer, object_plan
 from app.fastpath.plan import (
     ATTRIBUTE,
     TYPENAME,
@@ -35,7 +35,7 @@ from app.fastpath.plan import (
     ObjectShape,
 )
 
-__all__ = ["Filler", "compile_filler", "leaf_completer"]
+__all__ = ["Filler", "compile_filler"]
 
 # fill(objs, outs, columns, new_group) -> the groups of the next level
 Filler = Callable[[list[Any], list[dict[str, Any]], dict[int, list[Any]], Any], list[Any]]
@@ -48,33 +48,6 @@ _GUARDS: dict[Any, str] = {
     GraphQLInt: "(v.__class__ is int and -2147483648 <= v <= 2147483647)",
     GraphQLFloat: "(v.__class__ is float and isfinite(v))",
 }
-
-
-def leaf_completer(shape: LeafShape) -> Callable[[Any], Any]:
-    """Complete one leaf value exactly as ``complete.leaves`` does, or raise Fallback."""
-    coerce, non_null, builtin, type_name = (
-        shape.coerce,
-        shape.non_null,
-        shape.builtin,
-        shape.type_name,
-    )
-
-    def complete_leaf(value: Any) -> Any:
-        if value is None or value is Undefined:
-            if non_null:
-                raise Fallback(f"null in non-null {type_name}")
-            return None
-        if not builtin and isinstance(value, Exception):
-            raise Fallback("exception as value")
-        try:
-            coerced = coerce(value)
-        except Exception as error:
-            raise Fallback(f"{type_name} cannot represent a value") from error
-        if coerced is None or coerced is Undefined:
-            raise Fallback(f"{type_name} coerced to null")
-        return coerced
-
-    return complete_leaf
 
 
 def _null_object(non_null: bool) -> Callable[[Any], None]:

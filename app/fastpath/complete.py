@@ -8,13 +8,23 @@ as a value, a non-list for a list) these raise Fallback instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from graphql.pyutils import Path, Undefined, is_iterable
 
 from app.fastpath.plan import LeafShape, ListShape, ObjectPlan, ObjectShape, Shape
 
-__all__ = ["Children", "Fallback", "complete", "leaf_list", "leaves", "object_plan", "objects"]
+__all__ = [
+    "Children",
+    "Fallback",
+    "complete",
+    "leaf_completer",
+    "leaf_list",
+    "leaves",
+    "object_plan",
+    "objects",
+]
 
 
 class Fallback(Exception):
@@ -67,27 +77,38 @@ def objects(
                 add_out(holder)
 
 
+def leaf_completer(shape: LeafShape) -> Callable[[Any], Any]:
+    """Complete one leaf value as graphql-core would, or raise Fallback where it would
+    report an error. The one definition of leaf completion (``leaves`` and fillers)."""
+    coerce, non_null, builtin, type_name = (
+        shape.coerce,
+        shape.non_null,
+        shape.builtin,
+        shape.type_name,
+    )
+
+    def complete_leaf(value: Any) -> Any:
+        if value is None or value is Undefined:
+            if non_null:
+                raise Fallback(f"null in non-null {type_name}")
+            return None
+        if not builtin and isinstance(value, Exception):
+            raise Fallback("exception as value")
+        try:
+            coerced = coerce(value)
+        except Exception as error:
+            raise Fallback(f"{type_name} cannot represent a value") from error
+        if coerced is None or coerced is Undefined:
+            raise Fallback(f"{type_name} coerced to null")
+        return coerced
+
+    return complete_leaf
+
+
 def leaves(shape: LeafShape, values: list[Any], outs: list[dict[str, Any]], key: str) -> None:
-    coerce, non_null, builtin, same = shape.coerce, shape.non_null, shape.builtin, shape.passthrough
-    try:
-        for value, out in zip(values, outs, strict=True):
-            if type(value) is same:
-                out[key] = value
-            elif value is None or value is Undefined:
-                if non_null:
-                    raise Fallback(f"null in non-null {key}")
-                out[key] = None
-            else:
-                if not builtin and isinstance(value, Exception):
-                    raise Fallback("exception as value")
-                coerced = coerce(value)
-                if coerced is None or coerced is Undefined:
-                    raise Fallback(f"{shape.type_name} coerced to null")
-                out[key] = coerced
-    except Fallback:
-        raise
-    except Exception as error:
-        raise Fallback(f"{shape.type_name} cannot represent a value") from error
+    same, complete_leaf = shape.passthrough, leaf_completer(shape)
+    for value, out in zip(values, outs, strict=True):
+        out[key] = value if type(value) is same else complete_leaf(value)
 
 
 def leaf_list(shape: LeafShape, values: list[Any]) -> list[Any]:
