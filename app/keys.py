@@ -17,7 +17,6 @@ from schema.build import VantaSchema
 
 __all__ = [
     "DB_POOL",
-    "JWT_SECRET",
     "METADATA",
     "PERSISTED_QUERIES",
     "RATE_LIMITER",
@@ -31,7 +30,6 @@ __all__ = [
 
 SETTINGS = web.AppKey("settings", Settings)
 SCHEMA = web.AppKey("schema", VantaSchema)
-JWT_SECRET = web.AppKey("jwt_secret", str)
 TOKEN_VERIFIER = web.AppKey("token_verifier", TokenVerifier)
 DB_POOL = web.AppKey("db_pool", asyncpg.Pool)
 METADATA = web.AppKey("metadata_backend", MetadataBackend)

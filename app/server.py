@@ -16,7 +16,6 @@ from app.graphql_http import graphql_handler
 from app.health import healthz, readyz
 from app.keys import (
     DB_POOL,
-    JWT_SECRET,
     METADATA,
     RATE_LIMITER,
     SCHEMA,
@@ -55,8 +54,7 @@ def create_app(
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[SCHEMA] = build_schema(settings)
-    app[JWT_SECRET] = jwt_secret_for(settings)
-    app[TOKEN_VERIFIER] = TokenVerifier(app[JWT_SECRET])
+    app[TOKEN_VERIFIER] = TokenVerifier(jwt_secret_for(settings))
     app[METRICS] = Metrics(app, DB_POOL)
     if settings.trusted_documents is not None:
         app[TRUSTED_DOCUMENTS] = TrustedDocuments.load(settings.trusted_documents)
