@@ -107,6 +107,8 @@ class Settings:
     cache_max_bytes: int = 64 * 1024 * 1024  # in-process backend only
     apq_ttl_seconds: int = 24 * 3600
     apq_max_bytes: int = 16 * 1024 * 1024  # in-process backend only
+    # Parsed, validated and planned documents kept per process (app.documents.prepared).
+    document_cache_max_bytes: int = 32 * 1024 * 1024
     trusted_documents: Path | None = None
     environment: str = "development"  # "production" turns introspection off
     # Rate limiting (0 turns a window off); keyed by token subject, else client IP.
@@ -183,6 +185,9 @@ class Settings:
             cache_max_bytes=_int(env, "VANTA_CACHE_MAX_BYTES", 64 * 1024 * 1024, minimum=0),
             apq_ttl_seconds=_int(env, "VANTA_APQ_TTL", 24 * 3600, minimum=1),
             apq_max_bytes=_int(env, "VANTA_APQ_MAX_BYTES", 16 * 1024 * 1024, minimum=1),
+            document_cache_max_bytes=_int(
+                env, "VANTA_DOCUMENT_CACHE_MAX_BYTES", 32 * 1024 * 1024, minimum=0
+            ),
             trusted_documents=_existing_file(env, "VANTA_TRUSTED_DOCUMENTS"),
             environment=environment,
             rate_limit_per_minute=_int(env, "VANTA_RATE_LIMIT_PER_MINUTE", 100),

@@ -23,8 +23,8 @@ from typing import Any
 
 from graphql import GraphQLBoolean, GraphQLFloat, GraphQLID, GraphQLInt, GraphQLString
 from graphql.pyutils import Undefined, is_iterable
-from strawberry.schema.schema_converter import GraphQLCoreConverter
 
+from app.fastpath.compat import strawberry_field_of
 from app.fastpath.complete import Children, Fallback, complete, leaf_completer, object_plan
 from app.fastpath.plan import (
     ATTRIBUTE,
@@ -108,7 +108,7 @@ def _object_list(shape: ListShape, child: Children) -> Callable[[Any], Any]:
 def _origin(shape: LeafShape) -> type | None:
     """The Python class a Strawberry scalar serializes (datetime for DateTime...), if any."""
     extensions = getattr(shape.scalar, "extensions", None) or {}
-    definition = extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    definition = strawberry_field_of(extensions)
     origin = getattr(definition, "origin", None)
     return origin if isinstance(origin, type) else None
 

@@ -25,17 +25,17 @@ from graphql import (
     is_object_type,
     is_specified_scalar_type,
 )
-from graphql.execution.collect_fields import (
+
+from app.fastpath.builder import compile_filler
+from app.fastpath.compat import (
     FieldDetailsList,
     FragmentDetails,
     GroupedFieldSet,
+    VariableValues,
     collect_fields,
     collect_subfields,
+    strawberry_field_of,
 )
-from graphql.execution.values import VariableValues
-from strawberry.schema.schema_converter import GraphQLCoreConverter
-
-from app.fastpath.builder import compile_filler
 from app.fastpath.plan import (
     ATTRIBUTE,
     METHOD,
@@ -53,7 +53,6 @@ from schema.relations import RELATION_METADATA_KEY, Relation
 
 __all__ = ["Unsupported", "compile_plan"]
 
-_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 # graphql-core's own scalars return a value of this exact type unchanged.
 _PASSTHROUGH: dict[Any, type] = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool}
 
@@ -116,7 +115,7 @@ def _field_plan(
     field_def = parent.fields.get(name)
     if field_def is None:
         raise Unsupported(f"unknown field {parent.name}.{name}")
-    definition: Any = field_def.extensions.get(_BACKREF)
+    definition: Any = strawberry_field_of(field_def.extensions)
     if definition is None or definition.extensions:
         raise Unsupported(f"{parent.name}.{name} has field extensions")
     shape = _shape(scope, field_def.type, details)

@@ -19,10 +19,9 @@ from typing import Any
 
 from graphql import FragmentDefinitionNode, GraphQLResolveInfo, GraphQLSchema
 from graphql import OperationDefinitionNode as Operation
-from graphql.execution.values import VariableValues, get_argument_values
 from graphql.pyutils import Path
-from graphql.type.definition import GraphQLResolveInfoHelpers
 
+from app.fastpath.compat import GraphQLResolveInfoHelpers, VariableValues, get_argument_values
 from app.fastpath.complete import Fallback, complete, leaves, object_plan, objects
 from app.fastpath.plan import (
     METHOD,
@@ -119,7 +118,7 @@ async def _load(group: _Group, state: RunState, columns: dict[int, list[Any]]) -
             if field.kind == RELATION:
                 relation = field.relation
                 assert relation is not None
-                loader = getattr(state.context.loaders, relation.loader)
+                loader = state.context.loaders.of(relation.source)
                 keys = list(map(attrgetter(relation.key), objs))
                 present = [key for key in keys if key is not None]
                 # A caching loader answers a repeated key from its cache; a non-caching

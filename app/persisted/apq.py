@@ -22,7 +22,7 @@ from app.errors import (
     PERSISTED_QUERY_NOT_FOUND,
     PERSISTED_QUERY_NOT_SUPPORTED,
 )
-from app.graphql_request import GraphQLRequest, RequestError
+from app.protocol import Operation, RequestError
 
 __all__ = ["PersistedQueries", "persisted_hash"]
 
@@ -30,7 +30,7 @@ MSG_NOT_FOUND = "PersistedQueryNotFound"  # Apollo Client matches this text
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
-def persisted_hash(request: GraphQLRequest) -> str | None:
+def persisted_hash(request: Operation) -> str | None:
     """The requested sha256 hash, None without ``persistedQuery``; 400 when malformed."""
     extension: Any = (request.extensions or {}).get("persistedQuery")
     if extension is None:
@@ -69,7 +69,7 @@ class PersistedQueries:
         if len(self._memo) > self._memo_size:
             self._memo.popitem(last=False)
 
-    async def resolve(self, request: GraphQLRequest) -> tuple[GraphQLRequest, str | None]:
+    async def resolve(self, request: Operation) -> tuple[Operation, str | None]:
         """(request with its query text, hash to register after validation or None)."""
         digest = persisted_hash(request)
         if digest is None:

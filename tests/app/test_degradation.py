@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient
 
 from app.db.session import DbSession
 from app.errors import ApiError
-from app.keys import DB_POOL
+from app.resources import DB_POOL
 from tests.conftest import Api, StartApp, TestDatabase, make_token
 from tests.services import TcpProxy
 

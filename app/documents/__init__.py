@@ -1,0 +1,1 @@
+"""Query documents as the pipeline keeps them: parsed, validated and planned once."""
