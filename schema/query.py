@@ -17,6 +17,7 @@ from app.errors import bad_input, not_found
 from app.metadata.documents import count_search, narrow_by_tag, search_page
 from app.monitoring import snapshot
 from loaders.keys import SummaryKey
+from schema.aggregates import CountBucket, DocumentStatistics, FinancialSummary
 from schema.connection_field import connection_field
 from schema.connections import (
     Connection,
@@ -31,22 +32,16 @@ from schema.inputs import (
     company_criteria,
     document_criteria,
 )
+from schema.pages import DOCUMENT_ASC_CURSOR, DOCUMENT_CURSOR, SEARCH_CURSOR, document_connection
 from schema.system import SystemMetrics, ViewerInfo
 from schema.types import (
     COMPANY,
     COMPANY_LEDGER_LIST,
     DOCUMENT,
-    DOCUMENT_ASC_CURSOR,
-    DOCUMENT_CURSOR,
     FINANCIAL_SUMMARY,
-    SEARCH_CURSOR,
     Company,
-    CountBucket,
     Document,
-    DocumentStatistics,
-    FinancialSummary,
     LedgerEntry,
-    document_connection,
 )
 
 __all__ = ["Query"]

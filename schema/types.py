@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -11,9 +11,7 @@ import asyncpg
 import strawberry
 
 from app.cache import tags
-from app.cursors import encode_cursor
 from app.errors import bad_input
-from app.metadata.store import MetadataStatistics
 from loaders import batch
 from loaders.keys import (
     DocumentCountKey,
@@ -23,6 +21,7 @@ from loaders.keys import (
     SummaryKey,
 )
 from loaders.source import Source
+from schema.aggregates import FinancialSummary
 from schema.connection_field import CompanyList, connection_field
 from schema.connections import Connection
 from schema.inputs import (
@@ -32,25 +31,27 @@ from schema.inputs import (
     document_criteria,
     ledger_criteria,
 )
+from schema.pages import (
+    DOCUMENT_CURSOR,
+    LEDGER_CURSOR,
+    document_connection,
+    ledger_connection,
+)
 from schema.relations import relation
 
 __all__ = [
+    "COMPANY",
+    "COMPANY_LEDGER_LIST",
+    "DOCUMENT",
+    "FINANCIAL_SUMMARY",
     "Company",
     "CompanyRelationship",
-    "CountBucket",
     "Document",
     "DocumentMetadata",
-    "DocumentStatistics",
     "ExtractedEntity",
-    "FinancialSummary",
     "LedgerEntry",
     "Project",
 ]
-
-DOCUMENT_CURSOR = "doc"  # documents newest first: (uploaded_at, id) descending
-DOCUMENT_ASC_CURSOR = "doc-asc"  # documents oldest first
-SEARCH_CURSOR = "rank"  # search results: (rank, id) descending
-LEDGER_CURSOR = "led"  # entries: (transaction_date, id) descending
 
 
 def _company_documents_tag(key: DocumentPageKey | DocumentCountKey) -> str:
@@ -82,7 +83,10 @@ ENTITIES: Source[int, list[ExtractedEntity]] = Source(
     "entities", batch.entities, tags.document, lambda: ExtractedEntity.from_row
 )
 DOCUMENT_LEDGER: Source[int, list[LedgerEntry]] = Source(
-    "document_ledger", batch.document_ledger_entries, tags.document, lambda: LedgerEntry.from_row
+    "document_ledger",
+    batch.document_ledger_entries,
+    tags.document_ledger,
+    lambda: LedgerEntry.from_row,
 )
 COMPANY_PROJECTS: Source[int, list[Project]] = Source(
     "company_projects", batch.company_projects, tags.company_projects, lambda: Project.from_row
@@ -289,67 +293,6 @@ class CompanyRelationship:
         )
 
 
-@strawberry.type
-class FinancialSummary:
-    company_id: strawberry.ID
-    from_: date | None = strawberry.field(name="from")
-    to: date | None
-    currency: str
-    income: Decimal
-    expenses: Decimal
-    withdrawals: Decimal
-    net: Decimal = strawberry.field(description="income - expenses - withdrawals")
-    entry_count: int
-
-    @classmethod
-    def from_values(cls, values: Mapping[str, Any]) -> FinancialSummary:
-        return cls(
-            company_id=strawberry.ID(str(values["company_id"])),
-            from_=values["from"],
-            to=values["to"],
-            currency="KES",
-            income=values["income"],
-            expenses=values["expenses"],
-            withdrawals=values["withdrawals"],
-            net=values["net"],
-            entry_count=values["entry_count"],
-        )
-
-
-@strawberry.type
-class CountBucket:
-    key: str
-    count: int
-
-
-@strawberry.type
-class DocumentStatistics:
-    total: int
-    by_type: list[CountBucket]
-    by_status: list[CountBucket]
-    by_category: list[CountBucket]
-    by_processing_status: list[CountBucket]
-    # Asked only when a metadata field is selected; one aggregation serves both.
-    metadata_statistics: strawberry.Private[Callable[[], Awaitable[MetadataStatistics]] | None] = (
-        None
-    )
-
-    async def _metadata(self) -> MetadataStatistics:
-        if self.metadata_statistics is None:
-            return MetadataStatistics()
-        return await self.metadata_statistics()
-
-    @strawberry.field(description="Documents by metadata classification, biggest first.")
-    async def by_classification(self) -> list[CountBucket]:
-        stats = await self._metadata()
-        return [CountBucket(key=key, count=n) for key, n in stats.by_classification]
-
-    @strawberry.field(description="Documents carrying each tag, biggest first.")
-    async def by_tag(self) -> list[CountBucket]:
-        stats = await self._metadata()
-        return [CountBucket(key=key, count=n) for key, n in stats.by_tag]
-
-
 COMPANY_DOCUMENT_LIST: CompanyList[Document] = CompanyList(
     node=Document,
     filter=DocumentFilter,
@@ -420,33 +363,3 @@ class Company:
         if from_ is not None and to is not None and from_ > to:
             raise bad_input("'from' must not be after 'to'.", "from")
         return await info.context.loaders.of(FINANCIAL_SUMMARY).load(SummaryKey(self.pk, from_, to))
-
-
-def document_connection(
-    nodes: list[Document],
-    has_next: bool,
-    count: Any,
-    *,
-    kind: str = DOCUMENT_CURSOR,
-    ranks: list[float] | None = None,
-) -> Connection[Document]:
-    """A connection over ``nodes``; with ``ranks`` the cursors are search-rank cursors."""
-    if ranks is None:
-
-        def cursor_of(i: int) -> str:
-            return encode_cursor(kind, nodes[i].uploaded_at, nodes[i].pk)
-    else:
-
-        def cursor_of(i: int) -> str:
-            return encode_cursor(SEARCH_CURSOR, ranks[i], nodes[i].pk)
-
-    return Connection(nodes=nodes, has_next=has_next, cursor_of=cursor_of, count=count)
-
-
-def ledger_connection(
-    nodes: list[LedgerEntry], has_next: bool, count: Any
-) -> Connection[LedgerEntry]:
-    def cursor_of(i: int) -> str:
-        return encode_cursor(LEDGER_CURSOR, nodes[i].transaction_date, nodes[i].pk)
-
-    return Connection(nodes=nodes, has_next=has_next, cursor_of=cursor_of, count=count)

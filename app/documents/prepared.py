@@ -43,7 +43,7 @@ __all__ = [
 # Measured: a parsed document with locations holds about this many bytes per character of
 # its text (tests/app/documents/test_prepared.py keeps the estimate honest); plans and
 # validation results are small beside it.
-AST_BYTES_PER_CHARACTER = 60
+AST_BYTES_PER_CHARACTER = 160
 ENTRY_OVERHEAD_BYTES = 2048
 OPERATIONS_PER_DOCUMENT = 8
 
