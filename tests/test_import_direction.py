@@ -3,7 +3,8 @@
 The layers, lowest first, are the request pipeline's stages and what they stand on
 (README "Layout"). A new module must be placed here; an import from a lower layer to a
 higher one, or a cycle inside a layer, fails with the offending file and line. Imports
-inside functions count: hiding one there does not make it go the right way.
+inside functions count: hiding one there does not make it go the right way (imports under
+``if TYPE_CHECKING:`` are for annotations only and do not).
 """
 
 from __future__ import annotations
@@ -96,8 +97,17 @@ def _modules() -> dict[str, Path]:
 def _imports(path: Path, modules: dict[str, Path]) -> list[tuple[str, int]]:
     """(project module imported, line) for every import in the file, nested ones too."""
     tree = ast.parse(path.read_text(), filename=str(path))
+    type_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If)
+        and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING")
+        for inner in ast.walk(node)
+    }
     found: list[tuple[str, int]] = []
     for node in ast.walk(tree):
+        if id(node) in type_only:
+            continue  # for annotations only: never imported at run time
         names: list[str] = []
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
