@@ -19,6 +19,7 @@ from app.errors import UNAUTHENTICATED, ApiError, forbidden
 __all__ = [
     "TokenVerifier",
     "Viewer",
+    "companies_from_claim",
     "decode_token",
     "issue_token",
     "jwt_secret_for",
@@ -26,6 +27,7 @@ __all__ = [
 ]
 
 ALGORITHM = "HS256"
+_MAX_COMPANY_ID = 2**63 - 1  # company ids are PostgreSQL bigints
 _DEV_SECRET_FILE = "jwt-secret"
 
 
@@ -88,9 +90,29 @@ def parse_companies(raw: str | list[Any]) -> frozenset[int] | None:
             value = int(str(item).strip())
         except ValueError:
             raise ValueError(f"company id {item!r} is not an integer") from None
-        if value <= 0:
-            raise ValueError(f"company id {value} must be positive")
+        if not 0 < value <= _MAX_COMPANY_ID:
+            raise ValueError(f"company id {value} must be positive and fit a bigint")
         ids.add(value)
+    return frozenset(ids)
+
+
+def companies_from_claim(raw: Any) -> frozenset[int] | None:
+    """The ``companies`` claim as the contract defines it: ``"*"`` or a list of positive
+    bigint ids; ValueError for anything else.
+
+    Stricter than ``parse_companies`` (which also reads the CLI's ``1,2``): a token is
+    written by a program, so a string list, an object or a bool is a forged or broken
+    token, not a convenience, and an id past bigint would fail deep inside a query.
+    """
+    if raw == "*":
+        return None
+    if not isinstance(raw, list):
+        raise ValueError('companies claim must be "*" or a list of ids')
+    ids: set[int] = set()
+    for item in raw:
+        if type(item) is not int or not 0 < item <= _MAX_COMPANY_ID:
+            raise ValueError("companies claim holds something that is not a company id")
+        ids.add(item)
     return frozenset(ids)
 
 
@@ -181,8 +203,8 @@ def _decode(secret: str, token: str) -> tuple[Viewer, float]:
     if role not in ROLES:
         raise ApiError("Invalid token: unknown role claim.", UNAUTHENTICATED)
     try:
-        company_ids = parse_companies(claims.get("companies", []))
-    except (ValueError, TypeError, AttributeError):
+        company_ids = companies_from_claim(claims.get("companies"))
+    except ValueError:
         raise ApiError("Invalid token: bad companies claim.", UNAUTHENTICATED) from None
     viewer = Viewer(subject=str(claims["sub"]), role=role, company_ids=company_ids)
     return viewer, float(claims["exp"])
