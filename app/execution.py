@@ -20,6 +20,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
+from app.documents.admission import admit_document
 from app.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, OPERATION_RESOLUTION_FAILURE, TIMEOUT
 from app.fastpath import Fallback, execute_fast
 from app.graphql_errors import format_errors
@@ -63,6 +64,11 @@ async def execute_operation(
     Parsing and validation (query limits included) finish before anything executes; the
     whole run is bounded by ``timeout_seconds``, after which the client gets TIMEOUT (504).
     """
+    refused = admit_document(graphql_request.query, context.settings)  # bounds validation
+    if refused is not None:
+        return Outcome(
+            {"errors": [{"message": refused.message, "extensions": refused.extensions}]}, 400
+        )
     try:
         async with asyncio.timeout(timeout_seconds):
             if context.settings.fastpath_enabled:
