@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import Any
 
 import jwt
 
+from app.cache.sizing import DICT_SLOT_OVERHEAD, sizeof
 from app.config import Settings
 from app.domain import ROLES
 from app.errors import UNAUTHENTICATED, ApiError, forbidden
@@ -156,19 +158,27 @@ class TokenVerifier:
     bounded (oldest out first) and skips oversized tokens, so callers cannot grow it.
     """
 
-    __slots__ = ("_clock", "_max_entries", "_secret", "_verified")
+    __slots__ = ("_clock", "_max_bytes", "_max_entries", "_secret", "_verified", "size")
 
     MAX_TOKEN_CHARS = 4096
 
     def __init__(
-        self, secret: str, max_entries: int = 10_000, clock: Callable[[], float] = time.time
+        self,
+        secret: str,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.time,
+        max_bytes: int = 8 * 1024 * 1024,
     ) -> None:
         if max_entries < 0:
             raise ValueError(f"max_entries must be >= 0, got {max_entries}")
+        if max_bytes < 0:
+            raise ValueError(f"max_bytes must be >= 0, got {max_bytes}")
         self._secret = secret
         self._clock = clock
         self._max_entries = max_entries
-        self._verified: dict[str, tuple[Viewer, float]] = {}
+        self._max_bytes = max_bytes
+        self._verified: dict[str, tuple[Viewer, float, int]] = {}
+        self.size = 0  # bytes the memo holds (tokens, viewers, their company sets)
 
     def __len__(self) -> int:
         return len(self._verified)
@@ -180,13 +190,31 @@ class TokenVerifier:
         if hit is not None:
             if self._clock() < hit[1]:
                 return hit[0]
-            del verified[token]
+            self._forget(token)
         viewer, expires_at = _decode(self._secret, token)
         if self._max_entries and len(token) <= self.MAX_TOKEN_CHARS:
-            if len(verified) >= self._max_entries:
-                del verified[next(iter(verified))]
-            verified[token] = (viewer, expires_at)
+            size = _memo_size(token, viewer)
+            if size > self._max_bytes:
+                return viewer
+            while verified and (
+                len(verified) >= self._max_entries or self.size + size > self._max_bytes
+            ):
+                self._forget(next(iter(verified)))
+            verified[token] = (viewer, expires_at, size)
+            self.size += size
         return viewer
+
+    def _forget(self, token: str) -> None:
+        self.size -= self._verified.pop(token)[2]
+
+
+def _memo_size(token: str, viewer: Viewer) -> int:
+    """What one remembered token holds: the token, its viewer and the viewer's parts."""
+    return (
+        sizeof(token, viewer, viewer.subject, viewer.company_ids)
+        + sys.getsizeof((viewer, 0.0, 0))
+        + DICT_SLOT_OVERHEAD
+    )
 
 
 def _decode(secret: str, token: str) -> tuple[Viewer, float]:
