@@ -134,6 +134,9 @@ class Settings:
     max_fields: int = 200  # in the whole document
     max_fragment_spreads: int = 30
     max_directives: int = 50
+    # Idle bound of a connection: from its start or its last response until the next
+    # request's headers are complete (aiohttp's keep-alive timer covers both).
+    keepalive_seconds: float = 15.0
 
     @property
     def introspection(self) -> bool:
@@ -224,4 +227,5 @@ def _hardening(env: Mapping[str, str]) -> dict[str, object]:
         "max_fields": _int(env, "VANTA_MAX_FIELDS", 200, minimum=1),
         "max_fragment_spreads": _int(env, "VANTA_MAX_FRAGMENT_SPREADS", 30, minimum=1),
         "max_directives": _int(env, "VANTA_MAX_DIRECTIVES", 50, minimum=1),
+        "keepalive_seconds": _float(env, "VANTA_KEEPALIVE_SECONDS", 15.0, minimum=0.001),
     }

@@ -51,7 +51,14 @@ def create_app(
     """
     if not settings.database_url:
         raise ValueError("settings.database_url is required (the CLI starts the embedded one)")
-    app = web.Application(client_max_size=settings.max_body_bytes)
+    # handler_args reach every RequestHandler, whichever runner serves the app (run_app,
+    # gunicorn's worker, tests' TestServer). aiohttp arms the keep-alive timer when a
+    # connection opens and after each response, and closes a connection still waiting for
+    # complete request headers when it fires: idle and half-sent connections both end.
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        handler_args={"keepalive_timeout": settings.keepalive_seconds},
+    )
     app[SETTINGS] = settings
     app[SCHEMA] = build_schema(settings)
     app[TOKEN_VERIFIER] = TokenVerifier(jwt_secret_for(settings))
