@@ -157,3 +157,13 @@ async def test_companies_claim_in_the_contract_is_accepted(
     assert status == 200, body
     ids = body["data"]["viewer"]["companyIds"]
     assert (sorted(ids) if ids is not None else None) == expected
+
+
+async def test_datetime_past_the_last_day_is_bad_user_input(api: Api, admin_token: str) -> None:
+    """24:00 on 9999-12-31 is the start of a day that does not exist (dateutil overflowed)."""
+    query = "query($t: DateTime) { documents(filter: {uploadedBefore: $t}) { nodes { id } } }"
+    status, body, _ = await api.post(query, {"t": "9999-12-31T24:00:00+14:00"}, token=admin_token)
+    assert "INTERNAL_SERVER_ERROR" not in str(body), body
+    literal = '{ documents(filter: {uploadedBefore: "9999-12-31T24:00:00Z"}) { nodes { id } } }'
+    status, body, _ = await api.post(literal, token=admin_token)
+    assert status == 400 and "INTERNAL_SERVER_ERROR" not in str(body), body
