@@ -130,6 +130,15 @@ class Settings:
     statement_timeout_ms: int = 5000
     db_acquire_timeout_seconds: float = 2.0
     db_connect_timeout_seconds: float = 3.0
+    # Hardening (issue 14): document prechecks that bound validation before it runs
+    # (app/documents/precheck.py).
+    max_selections: int = 40  # per selection set
+    max_fields: int = 200  # in the whole document
+    max_fragment_spreads: int = 30
+    max_directives: int = 50
+    # Idle bound of a connection: from its start or its last response until the next
+    # request's headers are complete (aiohttp's keep-alive timer covers both).
+    keepalive_seconds: float = 15.0
 
     @property
     def introspection(self) -> bool:
@@ -212,4 +221,16 @@ class Settings:
             db_connect_timeout_seconds=_float(
                 env, "VANTA_DB_CONNECT_TIMEOUT_SECONDS", 3.0, minimum=0.001
             ),
+            **_hardening(env),
         )
+
+
+def _hardening(env: Mapping[str, str]) -> dict[str, object]:
+    """Settings of issue 14, in a block of their own."""
+    return {
+        "max_selections": _int(env, "VANTA_MAX_SELECTIONS", 40, minimum=1),
+        "max_fields": _int(env, "VANTA_MAX_FIELDS", 200, minimum=1),
+        "max_fragment_spreads": _int(env, "VANTA_MAX_FRAGMENT_SPREADS", 30, minimum=1),
+        "max_directives": _int(env, "VANTA_MAX_DIRECTIVES", 50, minimum=1),
+        "keepalive_seconds": _float(env, "VANTA_KEEPALIVE_SECONDS", 15.0, minimum=0.001),
+    }

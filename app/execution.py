@@ -20,6 +20,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
+from app.documents.precheck import budget_for
 from app.documents.prepared import PreparedDocument, PreparedDocuments
 from app.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, OPERATION_RESOLUTION_FAILURE, TIMEOUT
 from app.fastpath import Fallback, execute_fast
@@ -80,7 +81,8 @@ async def execute_operation(
     if not operation.query:
         raise RequestError(400, "No GraphQL query found in the request.", BAD_REQUEST)
     if documents is None:
-        documents = PreparedDocuments(schema, max_bytes=1 << 20, default_ttl=60)
+        budget = budget_for(context.settings)
+        documents = PreparedDocuments(schema, max_bytes=1 << 20, default_ttl=60, budget=budget)
     prepared = documents.prepare(operation.query)
     return await execute_prepared(
         schema,
@@ -108,6 +110,11 @@ async def execute_prepared(
     ``timeout_seconds``, after which the client gets TIMEOUT (504).
     """
     request_id = context.request_id
+    if prepared.refusal is not None:  # over a precheck limit: never parsed
+        refusal = prepared.refusal
+        return Outcome(
+            {"errors": [{"message": refusal.message, "extensions": refusal.extensions}]}, 400
+        )
     if prepared.syntax_error is not None:
         return _request_error([prepared.syntax_error], request_id)
     name = operation.operation_name

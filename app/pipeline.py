@@ -55,7 +55,7 @@ async def run_operation(
     operation = admitted.operation
     if not operation.query:
         raise RequestError(400, "No GraphQL query found in the request.", BAD_REQUEST)
-    prepared = app[DOCUMENTS].prepare(operation.query)
+    prepared = await app[DOCUMENTS].prepare_async(operation.query)
     await admitted.register_if_valid(prepared)
     settings = app[SETTINGS]
 

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from app.auth import TokenVerifier, jwt_secret_for
 from app.config import DEFAULT_MAX_BODY_BYTES, Settings
+from app.documents.precheck import budget_for
 from app.documents.prepared import PreparedDocuments
 from app.endpoint import graphql_handler
 from app.health import healthz, readyz
@@ -49,12 +50,22 @@ def create_app(
     """
     if not settings.database_url:
         raise ValueError("settings.database_url is required (the CLI starts the embedded one)")
-    app = web.Application(client_max_size=settings.max_body_bytes)
+    # handler_args reach every RequestHandler, whichever runner serves the app (run_app,
+    # gunicorn's worker, tests' TestServer). aiohttp arms the keep-alive timer when a
+    # connection opens and after each response, and closes a connection still waiting for
+    # complete request headers when it fires: idle and half-sent connections both end.
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        handler_args={"keepalive_timeout": settings.keepalive_seconds},
+    )
     app[SETTINGS] = settings
     schema = build_schema(settings)
     app[SCHEMA] = schema
     app[DOCUMENTS] = PreparedDocuments(
-        schema, max_bytes=settings.document_cache_max_bytes, default_ttl=settings.cache_ttl_seconds
+        schema,
+        max_bytes=settings.document_cache_max_bytes,
+        default_ttl=settings.cache_ttl_seconds,
+        budget=budget_for(settings),
     )
     app[TOKEN_VERIFIER] = TokenVerifier(jwt_secret_for(settings))
     app[METRICS] = Metrics(app, DB_POOL)

@@ -11,6 +11,7 @@ from schema.limits import QueryLimits, limit_rules
 from schema.mutation import Mutation
 from schema.prepared import UsePreparedDocument
 from schema.query import Query
+from schema.scalars import SCALAR_OVERRIDES
 
 __all__ = ["VantaSchema", "build_schema"]
 
@@ -55,6 +56,7 @@ def build_schema(settings: Settings | None = None) -> VantaSchema:
     schema = VantaSchema(
         query=Query,
         mutation=Mutation,
+        scalar_overrides=SCALAR_OVERRIDES,
         extensions=[lambda: UsePreparedDocument(rules=rules, max_tokens=max_tokens)],
     )
     schema.query_rules = tuple(rules)

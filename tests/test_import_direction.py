@@ -34,6 +34,8 @@ LAYERS: list[tuple[str, ...]] = [
         "app.text_metadata",
         "app.redis_client",
         "app.seed_data",
+        "app.timestamps",
+        "app.cache.sizing",  # memory accounting, used by every bounded store
     ),
     # transport decoding, tokens, cursors, error shaping, SQL
     (
