@@ -153,18 +153,22 @@ class TokenVerifier:
 
     def verify(self, token: str) -> Viewer:
         """The token's viewer; ApiError(UNAUTHENTICATED) when it does not verify now."""
+        return self.verify_until(token)[0]
+
+    def verify_until(self, token: str) -> tuple[Viewer, float]:
+        """The viewer and its expiry (epoch seconds): long-lived connections end then."""
         verified = self._verified
         hit = verified.get(token)
         if hit is not None:
             if self._clock() < hit[1]:
-                return hit[0]
+                return hit
             del verified[token]
         viewer, expires_at = _decode(self._secret, token)
         if self._max_entries and len(token) <= self.MAX_TOKEN_CHARS:
             if len(verified) >= self._max_entries:
                 del verified[next(iter(verified))]
             verified[token] = (viewer, expires_at)
-        return viewer
+        return viewer, expires_at
 
 
 def _decode(secret: str, token: str) -> tuple[Viewer, float]:

@@ -12,7 +12,6 @@ from app.auth import TokenVerifier, jwt_secret_for
 from app.cache.setup import cache_ctx
 from app.config import DEFAULT_MAX_BODY_BYTES, Settings
 from app.db.pool import create_pool
-from app.graphql_http import graphql_handler
 from app.health import healthz, readyz
 from app.keys import (
     DB_POOL,
@@ -30,6 +29,8 @@ from app.ratelimit import FallbackLimiter, InProcessLimiter, quotas_from, rate_l
 from app.ratelimit.client_key import key_function
 from app.ratelimit.wiring import shared_limiter_ctx
 from app.redis_client import REDIS_TIMEOUT_SECONDS, redis_client_ctx
+from app.transport.entry import graphql_entry
+from app.transport.setup import install_realtime
 from schema.build import build_schema
 
 __all__ = ["MAX_BODY_BYTES", "create_app", "freeze_startup_heap"]
@@ -79,7 +80,9 @@ def create_app(
             cache_ctx,
         ]
     )
-    app.router.add_route("*", "/graphql", graphql_handler)
+    install_realtime(app, settings)  # listener, hub, limits, shutdown (after the cache)
+    # WebSocket upgrades and event streams go to the subscription transports.
+    app.router.add_route("*", "/graphql", graphql_entry)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_handler)

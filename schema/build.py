@@ -16,6 +16,7 @@ from app.config import Settings
 from schema.limits import QueryLimits, limit_rules
 from schema.mutation import Mutation
 from schema.query import Query
+from schema.subscription import Subscription
 
 __all__ = ["VantaSchema", "build_schema"]
 
@@ -64,6 +65,7 @@ def build_schema(settings: Settings | None = None) -> VantaSchema:
     schema = VantaSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             lambda: AddValidationRules(rules),

@@ -1,0 +1,1 @@
+"""Long-lived GraphQL transports on /graphql: WebSocket (graphql-transport-ws) and SSE."""
