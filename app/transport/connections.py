@@ -8,9 +8,10 @@ from collections import Counter
 
 from aiohttp import WSCloseCode, web
 
+from app.counter import WaitableCounter
 from app.events.metrics import RealtimeMetrics
 
-__all__ = ["REGISTRY", "ConnectionRegistry"]
+__all__ = ["OPEN_SOCKET", "REGISTRY", "ConnectionRegistry"]
 
 log = logging.getLogger("vanta.transport")
 
@@ -43,6 +44,7 @@ class ConnectionRegistry:
         self._subjects: Counter[str] = Counter()
         self.websockets: set[web.WebSocketResponse] = set()
         self.closing = False
+        self.closed = WaitableCounter()  # connections ended so far (tests wait on it)
 
     def open(self, transport: str) -> bool:
         """Take a process slot; False when the process is full or shutting down."""
@@ -57,6 +59,7 @@ class ConnectionRegistry:
         self.total -= 1
         if self._metrics is not None:
             self._metrics.connections.labels(transport).dec()
+        self.closed.bump()
 
     def claim(self, subject: str) -> bool:
         """Take one of the subject's slots; False when it holds the maximum already."""
@@ -89,3 +92,4 @@ class ConnectionRegistry:
 
 
 REGISTRY = web.AppKey("subscription_connections", ConnectionRegistry)
+OPEN_SOCKET = web.RequestKey("open_socket", web.WebSocketResponse)

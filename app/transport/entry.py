@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from app.graphql_http import graphql_handler
-from app.transport.connections import REGISTRY
+from app.transport.connections import OPEN_SOCKET, REGISTRY
 from app.transport.operation import ConnectionState
 from app.transport.sse import sse_handler, wants_event_stream
 from app.transport.view import STREAM_VIEW
@@ -32,9 +32,9 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
         return web.Response(status=503, text=MSG_PROCESS_FULL, headers={"Retry-After": "5"})
     state = ConnectionState(request, "ws")
     try:
-        response = await request.app[STREAM_VIEW].run(request, context=state)
+        return await request.app[STREAM_VIEW].run(request, context=state)
     finally:
+        socket = request.get(OPEN_SOCKET)
+        if socket is not None:
+            registry.websockets.discard(socket)
         registry.close("ws")
-    if isinstance(response, web.WebSocketResponse):
-        registry.websockets.discard(response)
-    return response

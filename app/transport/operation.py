@@ -17,12 +17,13 @@ from typing import Any
 
 from aiohttp import web
 from graphql import GraphQLError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
 from app.auth import Viewer
 from app.db.session import DbSession
-from app.errors import BAD_REQUEST
+from app.errors import BAD_REQUEST, OPERATION_RESOLUTION_FAILURE
 from app.events.setup import EVENT_HUB
 from app.graphql_errors import format_error
 from app.graphql_request import GraphQLRequest, RequestError
@@ -34,6 +35,9 @@ from schema.subscription_context import SubscriptionContext
 __all__ = ["ConnectionState", "StreamSchema"]
 
 MSG_QUERY_REQUIRED = "A subscription needs a 'query' string."
+MSG_SUBSCRIPTIONS_ONLY = (
+    "Only subscriptions run over this transport; send queries and mutations over HTTP."
+)
 
 _SUBSCRIPTION_ONLY = (OperationType.SUBSCRIPTION,)
 
@@ -132,17 +136,36 @@ async def _masked(
     source: AsyncGenerator[Any, None], request_id: str
 ) -> AsyncGenerator[ExecutionResult, None]:
     """``source`` with every error in our shape; closing it closes ``source``."""
+    first = True
     try:
         async for result in source:
             if getattr(result, "errors", None):
                 result.errors = [_shaped(error, request_id) for error in result.errors]
+            first = False
             yield result
+    except Exception as error:  # Strawberry's stream lets parse errors escape
+        graphql_error = (
+            error
+            if isinstance(error, GraphQLError)
+            else GraphQLError(str(error), original_error=error)
+        )
+        errors = [_shaped(graphql_error, request_id)]
+        if first:
+            yield PreExecutionError(data=None, errors=errors)
+        else:
+            yield ExecutionResult(data=None, errors=errors)
     finally:
         await source.aclose()
 
 
 def _shaped(error: GraphQLError, request_id: str) -> GraphQLError:
     """A GraphQLError whose ``formatted`` is what the HTTP path would answer."""
+    original = error.original_error
+    if isinstance(original, InvalidOperationTypeError):
+        return GraphQLError(MSG_SUBSCRIPTIONS_ONLY, extensions={"code": BAD_REQUEST})
+    if isinstance(original, CannotGetOperationTypeError):
+        reason = original.as_http_error_reason()
+        return GraphQLError(reason, extensions={"code": OPERATION_RESOLUTION_FAILURE})
     shaped = format_error(error, request_id)
     return GraphQLError(
         shaped["message"],

@@ -22,7 +22,7 @@ from strawberry.http.streaming import HTTPStreamTransport, SSETransport
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from app.config import Settings
-from app.transport.connections import REGISTRY
+from app.transport.connections import OPEN_SOCKET, REGISTRY
 from app.transport.operation import ConnectionState, StreamSchema
 from app.transport.ws import VantaTransportWSHandler
 
@@ -72,6 +72,7 @@ class StreamView(GraphQLView):  # type: ignore[type-arg]
         )
         await ws.prepare(request)
         request.app[REGISTRY].websockets.add(ws)
+        request[OPEN_SOCKET] = ws
         return ws
 
     async def get_context(self, request: web.Request, response: Any) -> ConnectionState:

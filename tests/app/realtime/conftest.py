@@ -110,7 +110,9 @@ class WsClient:
         """Wait for the server to close; (close code, reason)."""
         while True:
             message = await asyncio.wait_for(self.ws.receive(), GUARD_SECONDS)
-            if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+            if message.type == aiohttp.WSMsgType.CLOSE:
+                return int(message.data), str(message.extra or "")
+            if message.type == aiohttp.WSMsgType.CLOSED:
                 return self.ws.close_code, str(message.extra or "")
             if message.type == aiohttp.WSMsgType.ERROR:
                 return self.ws.close_code, str(message.data)
