@@ -4,6 +4,7 @@ everything else to the HTTP pipeline."""
 from __future__ import annotations
 
 from aiohttp import web
+from cross_web import HTTPException
 
 from app.graphql_http import graphql_handler
 from app.transport.connections import OPEN_SOCKET, REGISTRY
@@ -33,6 +34,8 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
     state = ConnectionState(request, "ws")
     try:
         return await request.app[STREAM_VIEW].run(request, context=state)
+    except HTTPException as error:  # Strawberry refused the handshake (e.g. its origin)
+        return web.Response(status=error.status_code, text=str(error.reason))
     finally:
         socket = request.get(OPEN_SOCKET)
         if socket is not None:

@@ -60,6 +60,11 @@ class StreamSchema:
     def __init__(self, app: web.Application) -> None:
         self._app = app
 
+    @property
+    def config(self) -> Any:
+        """The real schema's config (Strawberry reads its batching setting)."""
+        return self._app[SCHEMA].config
+
     async def stream(
         self,
         query: str | None,

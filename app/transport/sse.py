@@ -11,8 +11,15 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+from cross_web import HTTPException
 
-from app.errors import MSG_UNAUTHENTICATED, TOO_MANY_CONNECTIONS, UNAUTHENTICATED, ApiError
+from app.errors import (
+    BAD_REQUEST,
+    MSG_UNAUTHENTICATED,
+    TOO_MANY_CONNECTIONS,
+    UNAUTHENTICATED,
+    ApiError,
+)
 from app.keys import TOKEN_VERIFIER
 from app.transport.connections import REGISTRY
 from app.transport.identity import MissingCredentials, identify
@@ -56,6 +63,8 @@ async def sse_handler(request: web.Request) -> web.StreamResponse:
                 request, "sse", identity.viewer, identity.expires_at, subject=subject
             )
             return await request.app[STREAM_VIEW].run(request, context=state)
+        except HTTPException as error:  # an unusable body, before anything streamed
+            return _error(error.status_code, str(error.reason), BAD_REQUEST)
         finally:
             registry.release(subject)
     finally:
