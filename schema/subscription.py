@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 
 import strawberry
 
 from app.errors import BAD_REQUEST, EVENTS_DROPPED, UNAUTHENTICATED, ApiError, forbidden
 from app.events.hub import EventHub, SubscriberOverflow
+from loaders.factory import Loaders
 from schema.ids import parse_id
 from schema.subscription_context import SubscriptionContext
 from schema.types import Document
@@ -49,6 +50,8 @@ async def _documents(
     ctx: SubscriptionContext, hub: EventHub, companies: frozenset[int] | None
 ) -> AsyncGenerator[Document, None]:
     """Each event's document, loaded with fresh loaders and the subscriber's viewer."""
+    viewer = ctx.require_viewer()
+    access = (viewer.role, None if viewer.scope is None else tuple(viewer.scope))
     with hub.subscribe(companies) as subscription:
         while True:
             try:
@@ -59,12 +62,22 @@ async def _documents(
                 raise ApiError(MSG_DROPPED, EVENTS_DROPPED) from None
             if event is None:
                 return  # server shutdown: the stream completes
-            ctx.renew_loaders()  # per event, like a query: no stale rows from the last one
+            # Per event, like a query (no stale rows from the last one); shared with the
+            # subscribers of the same access, so a fan-out costs one batch, not one each.
+            ctx.loaders = hub.shared(event, access, ctx.loader_factory or _unshared(ctx))
             document = await ctx.loaders.document.load(event.document_id)
             if document is None:
                 continue  # deleted since, or not visible to this viewer
             hub.record_delivered()
             yield document
+
+
+def _unshared(ctx: SubscriptionContext) -> Callable[[], Loaders]:
+    def build() -> Loaders:
+        ctx.renew_loaders()
+        return ctx.loaders
+
+    return build
 
 
 def _seconds_left(expires_at: float) -> float | None:

@@ -17,9 +17,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -39,6 +40,9 @@ __all__ = ["EventHub", "SubscriberOverflow", "Subscription"]
 log = logging.getLogger("vanta.events")
 
 SEEN_CAPACITY = 50_000  # recently delivered events remembered for de-duplication
+SHARED_CAPACITY = 1024  # (event, access) loader sets kept for subscribers still resolving
+
+T = TypeVar("T")
 
 
 class SubscriberOverflow(Exception):
@@ -121,6 +125,7 @@ class EventHub:
         self._by_company: dict[int, set[Subscription]] = {}
         self._everything: set[Subscription] = set()
         self._seen: OrderedDict[tuple[int, datetime], None] = OrderedDict()
+        self._shared: OrderedDict[tuple[int, datetime, Hashable], Any] = OrderedDict()
         self._closed = False
         self.count = 0  # open subscriptions
         self.subscribed = WaitableCounter()  # subscriptions ever opened (tests wait on it)
@@ -174,6 +179,23 @@ class EventHub:
             elif self._metrics is not None and not subscription.closed:
                 self._metrics.dropped.labels("subscriber_behind").inc()
         return taken
+
+    def shared(self, event: DocumentProcessed, access: Hashable, build: Callable[[], T]) -> T:
+        """One ``build()`` per (event, access): per-event loaders shared by same-access subscribers.
+
+        Every subscriber woken by one event resolves it in the same loop iteration, so with
+        one loader set per access (role and companies) their loads batch into one query
+        instead of one per subscriber. Still fresh per event, and never shared between
+        viewers who could see different rows.
+        """
+        key = (event.document_id, event.processed_at, access)
+        value = self._shared.get(key)
+        if value is None:
+            value = build()
+            self._shared[key] = value
+            if len(self._shared) > SHARED_CAPACITY:
+                self._shared.popitem(last=False)
+        return value  # type: ignore[no-any-return]
 
     def record_delivered(self) -> None:
         if self._metrics is not None:
