@@ -12,7 +12,7 @@ from app.events.hub import EventHub, SubscriberOverflow
 from loaders.factory import Loaders
 from schema.ids import parse_id
 from schema.subscription_context import SubscriptionContext
-from schema.types import Document
+from schema.types import DOCUMENT, Document
 
 __all__ = ["Subscription"]
 
@@ -65,7 +65,7 @@ async def _documents(
             # Per event, like a query (no stale rows from the last one); shared with the
             # subscribers of the same access, so a fan-out costs one batch, not one each.
             ctx.loaders = hub.shared(event, access, ctx.loader_factory or _unshared(ctx))
-            document = await ctx.loaders.document.load(event.document_id)
+            document = await ctx.loaders.of(DOCUMENT).load(event.document_id)
             if document is None:
                 continue  # deleted since, or not visible to this viewer
             hub.record_delivered()

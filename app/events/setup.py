@@ -12,8 +12,8 @@ from app.cache.bus import InvalidationBus
 from app.db.listener import Listener
 from app.events.hub import EventHub
 from app.events.metrics import RealtimeMetrics
-from app.keys import DB_POOL, RESPONSE_CACHE, SETTINGS
 from app.metrics import METRICS
+from app.resources import DB_POOL, RESPONSE_CACHE, SETTINGS
 
 __all__ = ["CACHE_BUS", "EVENT_HUB", "LISTENER", "REALTIME_METRICS", "realtime_ctx"]
 

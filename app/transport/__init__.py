@@ -1,1 +1,2 @@
-"""Long-lived GraphQL transports on /graphql: WebSocket (graphql-transport-ws) and SSE."""
+"""Transports: each decodes what its protocol carries into ``app.protocol.Operation``s; the
+long-lived ones (WebSocket graphql-transport-ws, graphql-sse) carry subscriptions."""

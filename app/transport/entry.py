@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 from cross_web import HTTPException
 
-from app.graphql_http import graphql_handler
+from app.endpoint import graphql_handler
 from app.transport.connections import OPEN_SOCKET, REGISTRY
 from app.transport.operation import ConnectionState
 from app.transport.sse import sse_handler, wants_event_stream

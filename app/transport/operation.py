@@ -26,9 +26,9 @@ from app.db.session import DbSession
 from app.errors import BAD_REQUEST, OPERATION_RESOLUTION_FAILURE
 from app.events.setup import EVENT_HUB
 from app.graphql_errors import format_error
-from app.graphql_request import GraphQLRequest, RequestError
-from app.keys import DB_POOL, METADATA, SCHEMA, SETTINGS, TRUSTED_DOCUMENTS
+from app.protocol import Operation, RequestError
 from app.request_id import request_id_of
+from app.resources import DB_POOL, METADATA, SCHEMA, SETTINGS, TRUSTED_DOCUMENTS
 from loaders.factory import Loaders, create_loaders
 from schema.subscription_context import SubscriptionContext
 
@@ -104,7 +104,7 @@ class StreamSchema:
         trusted = self._app.get(TRUSTED_DOCUMENTS)
         if trusted is None:
             return query
-        request = GraphQLRequest(query, variables, operation_name, extensions)
+        request = Operation(query, variables, operation_name, extensions)
         return trusted.resolve(request).query
 
     def _context(self, state: ConnectionState) -> SubscriptionContext:

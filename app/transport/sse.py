@@ -20,7 +20,7 @@ from app.errors import (
     UNAUTHENTICATED,
     ApiError,
 )
-from app.keys import TOKEN_VERIFIER
+from app.resources import TOKEN_VERIFIER
 from app.transport.connections import REGISTRY
 from app.transport.identity import MissingCredentials, identify
 from app.transport.operation import ConnectionState
