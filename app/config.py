@@ -70,6 +70,24 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be one of 1/0/true/false/on/off, got {raw!r}")
 
 
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated exact origins (``scheme://host[:port]``), or ``*`` alone."""
+    origins = tuple(item.strip().rstrip("/") for item in (env.get(name) or "").split(","))
+    origins = tuple(origin for origin in origins if origin)
+    if "*" in origins:
+        if len(origins) > 1:
+            raise ConfigError(f"{name}: '*' allows every origin and cannot be combined with others")
+        return origins
+    for origin in origins:
+        scheme, sep, rest = origin.partition("://")
+        if scheme not in ("http", "https") or not sep or not rest or "/" in rest:
+            raise ConfigError(
+                f"{name} must list origins like https://app.example.com or "
+                f"http://localhost:5173 (scheme, host, optional port), got {origin!r}"
+            )
+    return origins
+
+
 def _existing_file(env: Mapping[str, str], name: str) -> Path | None:
     raw = env.get(name)
     if not raw:
@@ -128,6 +146,19 @@ class Settings:
     statement_timeout_ms: int = 5000
     db_acquire_timeout_seconds: float = 2.0
     db_connect_timeout_seconds: float = 3.0
+    # --- Frontend-facing extras (issue 13): CORS, compression, processes, GraphiQL ---
+    # Origins allowed to call the API from a browser: exact origins, or ("*",) without
+    # credentials; empty: no CORS headers at all (same-origin pages and non-browsers only).
+    cors_origins: tuple[str, ...] = ()
+    compression: bool = True  # gzip/br for responses over COMPRESS_MIN_BYTES when accepted
+    workers: int = 1  # gunicorn worker processes under `vanta serve`
+    shutdown_seconds: float = 30.0  # SIGTERM: in-flight requests get this long to finish
+    # None: GraphiQL in development, off in production (VANTA_GRAPHIQL=on|off overrides).
+    graphiql: bool | None = None
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else self.environment != "production"
 
     @property
     def introspection(self) -> bool:
@@ -207,4 +238,9 @@ class Settings:
             db_connect_timeout_seconds=_float(
                 env, "VANTA_DB_CONNECT_TIMEOUT_SECONDS", 3.0, minimum=0.001
             ),
+            cors_origins=_origins(env, "VANTA_CORS_ORIGINS"),
+            compression=_flag(env, "VANTA_COMPRESSION", True),
+            workers=_int(env, "VANTA_WORKERS", 1, minimum=1),
+            shutdown_seconds=_float(env, "VANTA_SHUTDOWN_SECONDS", 30.0),
+            graphiql=_flag(env, "VANTA_GRAPHIQL", False) if env.get("VANTA_GRAPHIQL") else None,
         )
