@@ -14,6 +14,7 @@ from app.config import DEFAULT_MAX_BODY_BYTES, Settings
 from app.db.pool import create_pool
 from app.graphql_http import graphql_handler
 from app.health import healthz, readyz
+from app.http.compression import compression_middleware
 from app.http.cors import cors_middleware
 from app.keys import (
     DB_POOL,
@@ -70,6 +71,8 @@ def create_app(
         app[RATE_LIMITER] = limiter
         key_of = key_function(app[TOKEN_VERIFIER], settings.trusted_proxies)
         app.middlewares.append(rate_limit_middleware(limiter, key_of, on_refused=_count_refused))
+    if settings.compression:  # innermost: it sees the handler's body (a cache hit's forms)
+        app.middlewares.append(compression_middleware())
     # CORS outermost: a preflight is answered before the limiter counts it or CSRF prevention
     # sees it, and a 429 still carries the grant the browser needs to read it.
     if settings.cors_origins:

@@ -16,6 +16,7 @@ from typing import Any
 
 from app.cache.backend import CacheBackend, CacheUnavailable
 from app.cache.singleflight import SingleFlight
+from app.codings import EncodedBody, pack, unpack
 
 __all__ = ["CacheStatus", "Lookup", "ResponseCache"]
 
@@ -36,10 +37,15 @@ class Lookup:
 
 
 class ResponseCache:
-    """Wraps a backend (None: caching off) with bypass-on-failure and pending invalidations."""
+    """Wraps a backend (None: caching off) with bypass-on-failure and pending invalidations.
 
-    def __init__(self, backend: CacheBackend | None) -> None:
+    With ``precompress`` an entry is stored with its gzip and br forms (``app.codings``), so a
+    hit is sent compressed without compressing again.
+    """
+
+    def __init__(self, backend: CacheBackend | None, *, precompress: bool = False) -> None:
         self.backend = backend
+        self.precompress = precompress
         self.flight: SingleFlight[Any] = SingleFlight()
         self._pending: set[str] = set()
 
@@ -53,7 +59,7 @@ class ResponseCache:
             return Lookup(CacheStatus.BYPASS)
         if value is None:
             return Lookup(CacheStatus.MISS, generation=generation)
-        return Lookup(CacheStatus.HIT, body=value)
+        return Lookup(CacheStatus.HIT, body=unpack(value))
 
     async def store(
         self, key: str, body: bytes, ttl: int, tags: Collection[str], generation: int
@@ -61,8 +67,9 @@ class ResponseCache:
         """Store unless an invalidation happened since the lookup (then the body may be stale)."""
         if self.backend is None or self._pending:
             return False
+        stored = pack(EncodedBody.of(body)) if self.precompress else body
         try:
-            return await self.backend.set(key, body, ttl, tags, if_generation=generation)
+            return await self.backend.set(key, stored, ttl, tags, if_generation=generation)
         except CacheUnavailable:
             log.warning("response cache unavailable: entry not stored")
             return False

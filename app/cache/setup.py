@@ -34,6 +34,8 @@ async def cache_ctx(app: web.Application) -> AsyncIterator[None]:
     else:
         cache_backend = MemoryBackend(settings.cache_max_bytes)
         apq_backend = MemoryBackend(settings.apq_max_bytes)
-    app[RESPONSE_CACHE] = ResponseCache(cache_backend if settings.cache_enabled else None)
+    app[RESPONSE_CACHE] = ResponseCache(
+        cache_backend if settings.cache_enabled else None, precompress=settings.compression
+    )
     app[PERSISTED_QUERIES] = PersistedQueries(apq_backend, settings.apq_ttl_seconds)
     yield
