@@ -165,10 +165,13 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from app.auth import issue_token, jwt_secret_for
+    from app.process.gunicorn import effective_settings, serve_with_gunicorn
     from app.seed import seed_demo_if_empty
     from app.server import create_app, freeze_startup_heap
 
+    settings = _with_serve_flags(settings, args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # The master starts the embedded PostgreSQL, migrates and seeds once; workers only connect.
     with database(settings) as (dsn, embedded):
         _migrate(dsn, settings)
         if settings.seed_demo or (settings.seed_demo is None and embedded):
@@ -178,8 +181,13 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
                     f"seeded demo data: {counts.companies} companies, {counts.documents} documents"
                 )
                 _copy_to_mongo_backend(dsn, settings)
-        app = create_app(dataclasses.replace(settings, database_url=dsn))
-        app.on_startup.append(freeze_startup_heap)
+        worker_settings = effective_settings(dataclasses.replace(settings, database_url=dsn))
+
+        async def make_app() -> web.Application:
+            app = create_app(worker_settings)
+            app.on_startup.append(freeze_startup_heap)
+            return app
+
         url = f"http://{settings.host}:{settings.port}/graphql"
         print(f"GraphiQL: {url}")
         if settings.jwt_secret is None:
@@ -191,15 +199,45 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
                 f"try: curl -s {url} -H 'Authorization: Bearer <token>' "
                 "-H 'Content-Type: application/json' -d '{\"query\":\"{ viewer { role } }\"}'"
             )
+        print(f"workers: {settings.workers}")
         sys.stdout.flush()
-        web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+        serve_with_gunicorn(worker_settings, make_app)
     return 0
+
+
+def _with_serve_flags(settings: Settings, args: argparse.Namespace) -> Settings:
+    """``--host/--port/--workers`` win over VANTA_HOST/PORT/WORKERS."""
+    changes = {
+        name: getattr(args, name)
+        for name in ("host", "port", "workers")
+        if getattr(args, name, None) is not None
+    }
+    return dataclasses.replace(settings, **changes)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number 0-65535, got {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vanta", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="migrate, seed a demo if empty, serve GraphQL")
+    serve = commands.add_parser("serve", help="migrate, seed a demo if empty, serve GraphQL")
+    serve.add_argument("--host", help="address to listen on (default VANTA_HOST, 127.0.0.1)")
+    serve.add_argument("--port", type=_port, help="port (default VANTA_PORT, 8000)")
+    serve.add_argument(
+        "--workers", type=_positive, help="worker processes (default VANTA_WORKERS, 1)"
+    )
     commands.add_parser("migrate", help="apply pending migrations")
     seed = commands.add_parser("seed", help="append deterministic synthetic data (COPY)")
     seed.add_argument("--companies", type=int, default=30)
