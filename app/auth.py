@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import Any
 
 import jwt
 
+from app.cache.sizing import DICT_SLOT_OVERHEAD, sizeof
 from app.config import Settings
 from app.domain import ROLES
 from app.errors import UNAUTHENTICATED, ApiError, forbidden
@@ -19,6 +21,7 @@ from app.errors import UNAUTHENTICATED, ApiError, forbidden
 __all__ = [
     "TokenVerifier",
     "Viewer",
+    "companies_from_claim",
     "decode_token",
     "issue_token",
     "jwt_secret_for",
@@ -26,6 +29,7 @@ __all__ = [
 ]
 
 ALGORITHM = "HS256"
+_MAX_COMPANY_ID = 2**63 - 1  # company ids are PostgreSQL bigints
 _DEV_SECRET_FILE = "jwt-secret"
 
 
@@ -88,9 +92,29 @@ def parse_companies(raw: str | list[Any]) -> frozenset[int] | None:
             value = int(str(item).strip())
         except ValueError:
             raise ValueError(f"company id {item!r} is not an integer") from None
-        if value <= 0:
-            raise ValueError(f"company id {value} must be positive")
+        if not 0 < value <= _MAX_COMPANY_ID:
+            raise ValueError(f"company id {value} must be positive and fit a bigint")
         ids.add(value)
+    return frozenset(ids)
+
+
+def companies_from_claim(raw: Any) -> frozenset[int] | None:
+    """The ``companies`` claim as the contract defines it: ``"*"`` or a list of positive
+    bigint ids; ValueError for anything else.
+
+    Stricter than ``parse_companies`` (which also reads the CLI's ``1,2``): a token is
+    written by a program, so a string list, an object or a bool is a forged or broken
+    token, not a convenience, and an id past bigint would fail deep inside a query.
+    """
+    if raw == "*":
+        return None
+    if not isinstance(raw, list):
+        raise ValueError('companies claim must be "*" or a list of ids')
+    ids: set[int] = set()
+    for item in raw:
+        if type(item) is not int or not 0 < item <= _MAX_COMPANY_ID:
+            raise ValueError("companies claim holds something that is not a company id")
+        ids.add(item)
     return frozenset(ids)
 
 
@@ -134,19 +158,27 @@ class TokenVerifier:
     bounded (oldest out first) and skips oversized tokens, so callers cannot grow it.
     """
 
-    __slots__ = ("_clock", "_max_entries", "_secret", "_verified")
+    __slots__ = ("_clock", "_max_bytes", "_max_entries", "_secret", "_verified", "size")
 
     MAX_TOKEN_CHARS = 4096
 
     def __init__(
-        self, secret: str, max_entries: int = 10_000, clock: Callable[[], float] = time.time
+        self,
+        secret: str,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.time,
+        max_bytes: int = 8 * 1024 * 1024,
     ) -> None:
         if max_entries < 0:
             raise ValueError(f"max_entries must be >= 0, got {max_entries}")
+        if max_bytes < 0:
+            raise ValueError(f"max_bytes must be >= 0, got {max_bytes}")
         self._secret = secret
         self._clock = clock
         self._max_entries = max_entries
-        self._verified: dict[str, tuple[Viewer, float]] = {}
+        self._max_bytes = max_bytes
+        self._verified: dict[str, tuple[Viewer, float, int]] = {}
+        self.size = 0  # bytes the memo holds (tokens, viewers, their company sets)
 
     def __len__(self) -> int:
         return len(self._verified)
@@ -158,13 +190,31 @@ class TokenVerifier:
         if hit is not None:
             if self._clock() < hit[1]:
                 return hit[0]
-            del verified[token]
+            self._forget(token)
         viewer, expires_at = _decode(self._secret, token)
         if self._max_entries and len(token) <= self.MAX_TOKEN_CHARS:
-            if len(verified) >= self._max_entries:
-                del verified[next(iter(verified))]
-            verified[token] = (viewer, expires_at)
+            size = _memo_size(token, viewer)
+            if size > self._max_bytes:
+                return viewer
+            while verified and (
+                len(verified) >= self._max_entries or self.size + size > self._max_bytes
+            ):
+                self._forget(next(iter(verified)))
+            verified[token] = (viewer, expires_at, size)
+            self.size += size
         return viewer
+
+    def _forget(self, token: str) -> None:
+        self.size -= self._verified.pop(token)[2]
+
+
+def _memo_size(token: str, viewer: Viewer) -> int:
+    """What one remembered token holds: the token, its viewer and the viewer's parts."""
+    return (
+        sizeof(token, viewer, viewer.subject, viewer.company_ids)
+        + sys.getsizeof((viewer, 0.0, 0))
+        + DICT_SLOT_OVERHEAD
+    )
 
 
 def _decode(secret: str, token: str) -> tuple[Viewer, float]:
@@ -181,8 +231,8 @@ def _decode(secret: str, token: str) -> tuple[Viewer, float]:
     if role not in ROLES:
         raise ApiError("Invalid token: unknown role claim.", UNAUTHENTICATED)
     try:
-        company_ids = parse_companies(claims.get("companies", []))
-    except (ValueError, TypeError, AttributeError):
+        company_ids = companies_from_claim(claims.get("companies"))
+    except ValueError:
         raise ApiError("Invalid token: bad companies claim.", UNAUTHENTICATED) from None
     viewer = Viewer(subject=str(claims["sub"]), role=role, company_ids=company_ids)
     return viewer, float(claims["exp"])

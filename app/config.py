@@ -125,6 +125,8 @@ class Settings:
     cache_max_bytes: int = 64 * 1024 * 1024  # in-process backend only
     apq_ttl_seconds: int = 24 * 3600
     apq_max_bytes: int = 16 * 1024 * 1024  # in-process backend only
+    # Parsed, validated and planned documents kept per process (app.documents.prepared).
+    document_cache_max_bytes: int = 32 * 1024 * 1024
     trusted_documents: Path | None = None
     environment: str = "development"  # "production" turns introspection off
     # Rate limiting (0 turns a window off); keyed by token subject, else client IP.
@@ -146,6 +148,15 @@ class Settings:
     statement_timeout_ms: int = 5000
     db_acquire_timeout_seconds: float = 2.0
     db_connect_timeout_seconds: float = 3.0
+    # Hardening (issue 14): document prechecks that bound validation before it runs
+    # (app/documents/precheck.py).
+    max_selections: int = 40  # per selection set
+    max_fields: int = 200  # in the whole document
+    max_fragment_spreads: int = 30
+    max_directives: int = 50
+    # Idle bound of a connection: from its start or its last response until the next
+    # request's headers are complete (aiohttp's keep-alive timer covers both).
+    keepalive_seconds: float = 15.0
     # --- Frontend-facing extras (issue 13): CORS, compression, processes, GraphiQL ---
     # Origins allowed to call the API from a browser: exact origins, or ("*",) without
     # credentials; empty: no CORS headers at all (same-origin pages and non-browsers only).
@@ -214,6 +225,9 @@ class Settings:
             cache_max_bytes=_int(env, "VANTA_CACHE_MAX_BYTES", 64 * 1024 * 1024, minimum=0),
             apq_ttl_seconds=_int(env, "VANTA_APQ_TTL", 24 * 3600, minimum=1),
             apq_max_bytes=_int(env, "VANTA_APQ_MAX_BYTES", 16 * 1024 * 1024, minimum=1),
+            document_cache_max_bytes=_int(
+                env, "VANTA_DOCUMENT_CACHE_MAX_BYTES", 32 * 1024 * 1024, minimum=0
+            ),
             trusted_documents=_existing_file(env, "VANTA_TRUSTED_DOCUMENTS"),
             environment=environment,
             rate_limit_per_minute=_int(env, "VANTA_RATE_LIMIT_PER_MINUTE", 100),
@@ -238,9 +252,28 @@ class Settings:
             db_connect_timeout_seconds=_float(
                 env, "VANTA_DB_CONNECT_TIMEOUT_SECONDS", 3.0, minimum=0.001
             ),
-            cors_origins=_origins(env, "VANTA_CORS_ORIGINS"),
-            compression=_flag(env, "VANTA_COMPRESSION", True),
-            workers=_int(env, "VANTA_WORKERS", 1, minimum=1),
-            shutdown_seconds=_float(env, "VANTA_SHUTDOWN_SECONDS", 30.0),
-            graphiql=_flag(env, "VANTA_GRAPHIQL", False) if env.get("VANTA_GRAPHIQL") else None,
+            **_hardening(env),
+            **_frontend(env),
         )
+
+
+def _hardening(env: Mapping[str, str]) -> dict[str, object]:
+    """Settings of issue 14, in a block of their own."""
+    return {
+        "max_selections": _int(env, "VANTA_MAX_SELECTIONS", 40, minimum=1),
+        "max_fields": _int(env, "VANTA_MAX_FIELDS", 200, minimum=1),
+        "max_fragment_spreads": _int(env, "VANTA_MAX_FRAGMENT_SPREADS", 30, minimum=1),
+        "max_directives": _int(env, "VANTA_MAX_DIRECTIVES", 50, minimum=1),
+        "keepalive_seconds": _float(env, "VANTA_KEEPALIVE_SECONDS", 15.0, minimum=0.001),
+    }
+
+
+def _frontend(env: Mapping[str, str]) -> dict[str, object]:
+    """Settings of issue 13 (CORS, compression, processes, GraphiQL), in a block of their own."""
+    return {
+        "cors_origins": _origins(env, "VANTA_CORS_ORIGINS"),
+        "compression": _flag(env, "VANTA_COMPRESSION", True),
+        "workers": _int(env, "VANTA_WORKERS", 1, minimum=1),
+        "shutdown_seconds": _float(env, "VANTA_SHUTDOWN_SECONDS", 30.0),
+        "graphiql": _flag(env, "VANTA_GRAPHIQL", False) if env.get("VANTA_GRAPHIQL") else None,
+    }

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from app.errors import ApiError, bad_input
+from app.timestamps import in_utc
 
 __all__ = [
     "decode_cursor",
@@ -67,10 +68,9 @@ def _decode_value(raw: Any, kind: type) -> Any:
             raise TypeError
         return float(raw)
     if kind is datetime:
-        parsed = datetime.fromisoformat(raw)
-        if parsed.tzinfo is None:
-            raise ValueError
-        return parsed
+        if not isinstance(raw, str):
+            raise TypeError
+        return in_utc(datetime.fromisoformat(raw))  # ValueError when naive or out of range
     if kind is date:
         return date.fromisoformat(raw)
     if kind is str:

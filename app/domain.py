@@ -9,7 +9,9 @@ __all__ = [
     "DOCUMENT_STATUSES",
     "DOCUMENT_TYPES",
     "ENTRY_TYPES",
+    "FIELDS",
     "PROCESSING_STATUSES",
+    "READ_FIELDS",
     "ROLES",
     "category_for",
 ]
@@ -50,3 +52,23 @@ _CATEGORY_BY_TYPE = {
 def category_for(document_type: str) -> str:
     """Category a document gets from its type; unknown and 'other' types are 'general'."""
     return _CATEGORY_BY_TYPE.get(document_type, "general")
+
+
+# Every metadata field a document can carry (DESIGN.md section 4).
+FIELDS = (
+    "tags",
+    "keywords",
+    "classification",
+    "summary",
+    "invoice_number",
+    "vendor_name",
+    "total_amount",
+    "currency",
+    "risk_score",
+    "entities",
+    "text",
+)
+# What fetch_many returns: the fields a GraphQL selection can reach (the text never is),
+# except the entities. They are most of a row's bytes and decoding, and few queries select
+# them, so fetch_entities reads them apart, only when selected.
+READ_FIELDS = tuple(name for name in FIELDS if name not in ("text", "entities"))

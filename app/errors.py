@@ -26,9 +26,13 @@ __all__ = [
     "QUERY_TOO_COSTLY",
     "QUERY_TOO_DEEP",
     "RATE_LIMITED",
+    "SELECTION_TOO_WIDE",
     "SERVICE_UNAVAILABLE",
     "TIMEOUT",
     "TOO_MANY_ALIASES",
+    "TOO_MANY_DIRECTIVES",
+    "TOO_MANY_FIELDS",
+    "TOO_MANY_FRAGMENT_SPREADS",
     "TOO_MANY_TOKENS",
     "UNAUTHENTICATED",
     "UNSUPPORTED_MEDIA_TYPE",
@@ -67,6 +71,11 @@ RATE_LIMITED = "RATE_LIMITED"
 TIMEOUT = "TIMEOUT"  # execution or a SQL statement took longer than allowed
 TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
 TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
+# Document prechecks (app/documents/precheck.py): bound validation's cost before it runs.
+SELECTION_TOO_WIDE = "SELECTION_TOO_WIDE"  # one selection set holds too many selections
+TOO_MANY_DIRECTIVES = "TOO_MANY_DIRECTIVES"
+TOO_MANY_FIELDS = "TOO_MANY_FIELDS"  # fields in the whole document
+TOO_MANY_FRAGMENT_SPREADS = "TOO_MANY_FRAGMENT_SPREADS"  # `...F` and `... on T` together
 
 MSG_UNAUTHENTICATED = "Authentication required: send 'Authorization: Bearer <token>'."
 

@@ -1,11 +1,10 @@
-"""Run one GraphQL operation and shape its result: the single place execution happens.
+"""The execution stage: run one prepared operation and shape its result.
 
-The HTTP layer decides whether to execute at all (cache, persisted queries, limits);
-this module decides how and what the client sees: a compiled plan (app.fastpath) when
-the query is supported, else stock Strawberry execution. A plan that meets any error
-hands the whole request to stock execution, so errors and paths are always stock's.
-Query limits are validation rules (``schema.query_rules``, ``schema.max_tokens``) that
-both paths apply before anything runs; the timeout bounds both.
+The stages before it decide whether to execute at all (admission, cache); this module
+decides how and what the client sees: a compiled plan (app.fastpath) when the operation
+has one, else stock Strawberry execution over the prepared AST (no second parse or
+validation). A plan that meets any error hands the whole request to stock execution, so
+errors and paths are always stock's. The timeout bounds both.
 """
 
 from __future__ import annotations
@@ -15,19 +14,31 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from strawberry.exceptions import MissingQueryError
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from graphql import GraphQLError, OperationType
+from strawberry import Schema
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.types.execution import PreExecutionError
-from strawberry.types.graphql import OperationType
+from strawberry.types.graphql import OperationType as StrawberryOperationType
 
+from app.documents.precheck import budget_for
+from app.documents.prepared import PreparedDocument, PreparedDocuments
+from app.encoding import api_error_body, error_body
 from app.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, OPERATION_RESOLUTION_FAILURE, TIMEOUT
 from app.fastpath import Fallback, execute_fast
 from app.graphql_errors import format_errors
-from app.graphql_request import GraphQLRequest, RequestError
-from schema.build import VantaSchema
+from app.protocol import Operation, RequestError
 from schema.context import Context
+from schema.prepared import PREPARED_DOCUMENT
 
-__all__ = ["FAST", "MSG_TIMEOUT", "STOCK", "TIMEOUT_STATUS", "Outcome", "execute_operation"]
+__all__ = [
+    "FAST",
+    "MSG_TIMEOUT",
+    "STOCK",
+    "TIMEOUT_STATUS",
+    "Outcome",
+    "execute_operation",
+    "execute_prepared",
+]
 
 log = logging.getLogger("vanta.execution")
 
@@ -38,6 +49,13 @@ STOCK = "stock"
 
 _QUERY_AND_MUTATION = frozenset({OperationType.QUERY, OperationType.MUTATION})
 _QUERY_ONLY = frozenset({OperationType.QUERY})
+# The same sets as Strawberry spells them, for ``schema.execute``.
+_STRAWBERRY_TYPES = {
+    _QUERY_AND_MUTATION: frozenset(
+        {StrawberryOperationType.QUERY, StrawberryOperationType.MUTATION}
+    ),
+    _QUERY_ONLY: frozenset({StrawberryOperationType.QUERY}),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,55 +69,92 @@ class Outcome:
 
 
 async def execute_operation(
-    schema: VantaSchema,
-    graphql_request: GraphQLRequest,
+    schema: Schema,
+    operation: Operation,
+    context: Context,
+    *,
+    allow_mutations: bool,
+    timeout_seconds: float | None = None,
+    documents: PreparedDocuments | None = None,
+) -> Outcome:
+    """Prepare ``operation``'s document (in ``documents``, else a store of its own) and
+    execute it: for callers outside the pipeline (tests, bench)."""
+    if not operation.query:
+        raise RequestError(400, "No GraphQL query found in the request.", BAD_REQUEST)
+    if documents is None:
+        budget = budget_for(context.settings)
+        documents = PreparedDocuments(schema, max_bytes=1 << 20, default_ttl=60, budget=budget)
+    prepared = documents.prepare(operation.query)
+    return await execute_prepared(
+        schema,
+        prepared,
+        operation,
+        context,
+        allow_mutations=allow_mutations,
+        timeout_seconds=timeout_seconds,
+    )
+
+
+async def execute_prepared(
+    schema: Schema,
+    prepared: PreparedDocument,
+    operation: Operation,
     context: Context,
     *,
     allow_mutations: bool,
     timeout_seconds: float | None = None,
 ) -> Outcome:
-    """Execute; RequestError for what is not an operation at all (no query, wrong method).
+    """Execute; RequestError for what is not an operation at all (unknown name, method).
 
-    Parsing and validation (query limits included) finish before anything executes; the
-    whole run is bounded by ``timeout_seconds``, after which the client gets TIMEOUT (504).
+    In the order stock execution checks them: syntax, operation lookup, operation type
+    against the method, validation (query limits included); the run is bounded by
+    ``timeout_seconds``, after which the client gets TIMEOUT (504).
     """
-    try:
-        async with asyncio.timeout(timeout_seconds):
-            if context.settings.fastpath_enabled:
-                body = await _try_fast(schema, graphql_request, context)
-                if body is not None:
-                    return Outcome(body, 200, FAST)
-            result = await schema.execute(
-                graphql_request.query,
-                variable_values=graphql_request.variables,
-                context_value=context,
-                operation_name=graphql_request.operation_name,
-                allowed_operation_types=_QUERY_AND_MUTATION if allow_mutations else _QUERY_ONLY,
-            )
-    except TimeoutError:
-        log.warning("request %s stopped after %s s", context.request_id, timeout_seconds)
-        message = MSG_TIMEOUT.format(seconds=timeout_seconds)
-        error = {
-            "message": message,
-            "extensions": {"code": TIMEOUT, "requestId": context.request_id},
-        }
-        return Outcome({"errors": [error]}, TIMEOUT_STATUS)
-    except MissingQueryError:
-        raise RequestError(400, "No GraphQL query found in the request.", BAD_REQUEST) from None
-    except InvalidOperationTypeError:
+    request_id = context.request_id
+    if prepared.refusal is not None:  # over a precheck limit: never parsed
+        return Outcome(api_error_body(prepared.refusal), 400)
+    if prepared.syntax_error is not None:
+        return _request_error([prepared.syntax_error], request_id)
+    name = operation.operation_name
+    prepared_operation = prepared.operation(name)
+    if prepared_operation is None:
+        reason = CannotGetOperationTypeError(name).as_http_error_reason()
+        raise RequestError(400, reason, OPERATION_RESOLUTION_FAILURE)
+    allowed = _QUERY_AND_MUTATION if allow_mutations else _QUERY_ONLY
+    if prepared_operation.type not in allowed:
         raise RequestError(
             405, "Mutations are only allowed over POST.", METHOD_NOT_ALLOWED, {"Allow": "POST"}
-        ) from None
-    except CannotGetOperationTypeError as error:
-        raise RequestError(
-            400, error.as_http_error_reason(), OPERATION_RESOLUTION_FAILURE
-        ) from None
+        )
+    if prepared.validation_errors:
+        return _request_error(prepared.validation_errors, request_id)
+    try:
+        async with asyncio.timeout(timeout_seconds):
+            fast = prepared_operation.fast
+            if fast is not None and context.settings.fastpath_enabled:
+                body = await _try_fast(fast, operation, context)
+                if body is not None:
+                    return Outcome(body, 200, FAST)
+            token = PREPARED_DOCUMENT.set(prepared.document)
+            try:
+                result = await schema.execute(
+                    operation.query,
+                    variable_values=operation.variables,
+                    context_value=context,
+                    operation_name=name,
+                    allowed_operation_types=_STRAWBERRY_TYPES[allowed],
+                )
+            finally:
+                PREPARED_DOCUMENT.reset(token)
+    except TimeoutError:
+        log.warning("request %s stopped after %s s", request_id, timeout_seconds)
+        message = MSG_TIMEOUT.format(seconds=timeout_seconds)
+        return Outcome(error_body(message, TIMEOUT, requestId=request_id), TIMEOUT_STATUS)
 
     body: dict[str, Any] = {}
     if result.errors:
-        body["errors"] = format_errors(result.errors, context.request_id)
-    # A request error (parse, validation, variable coercion) never started execution: the
-    # spec wants no "data" key then, and a 4xx status.
+        body["errors"] = format_errors(result.errors, request_id)
+    # A request error (variable coercion) never started execution: the spec wants no
+    # "data" key then, and a 4xx status.
     request_error = isinstance(result, PreExecutionError) or (
         result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
     )
@@ -109,12 +164,15 @@ async def execute_operation(
     return Outcome(body, 200)
 
 
-async def _try_fast(
-    schema: VantaSchema, graphql_request: GraphQLRequest, context: Context
-) -> dict[str, Any] | None:
+def _request_error(errors: list[GraphQLError], request_id: str) -> Outcome:
+    """A document that does not parse or validate: 400, errors and no ``data``."""
+    return Outcome({"errors": format_errors(errors, request_id)}, 400)
+
+
+async def _try_fast(fast: Any, operation: Operation, context: Context) -> dict[str, Any] | None:
     """The fast path's body, or None when stock execution must answer instead."""
     try:
-        return await execute_fast(schema, graphql_request, context)
+        return await execute_fast(fast, operation.variables, context)
     except Exception as error:
         if not isinstance(error, Fallback):
             log.exception("fast path failed unexpectedly (request %s)", context.request_id)

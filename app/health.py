@@ -7,7 +7,7 @@ import asyncio
 import orjson
 from aiohttp import web
 
-from app.keys import DB_POOL, METADATA, REDIS
+from app.resources import DB_POOL, METADATA, REDIS
 
 __all__ = ["healthz", "readyz"]
 

@@ -3,35 +3,34 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
 from app.auth import TokenVerifier, jwt_secret_for
-from app.cache.setup import cache_ctx
 from app.config import DEFAULT_MAX_BODY_BYTES, Settings
-from app.db.pool import create_pool
-from app.graphql_http import graphql_handler
+from app.documents.precheck import budget_for
+from app.documents.prepared import PreparedDocuments
+from app.endpoint import graphql_handler
 from app.health import healthz, readyz
 from app.http.compression import compression_middleware
 from app.http.cors import cors_middleware
-from app.keys import (
+from app.metrics import METRICS, Metrics, metrics_handler
+from app.persisted.trusted import TrustedDocuments
+from app.ratelimit import FallbackLimiter, InProcessLimiter, quotas_from, rate_limit_middleware
+from app.ratelimit.client_key import key_function
+from app.redis_client import REDIS_TIMEOUT_SECONDS
+from app.resources import (
     DB_POOL,
-    METADATA,
+    DOCUMENTS,
     RATE_LIMITER,
     SCHEMA,
     SETTINGS,
     TOKEN_VERIFIER,
     TRUSTED_DOCUMENTS,
+    resource_contexts,
 )
-from app.metadata.backend import metadata_backend_ctx
-from app.metrics import METRICS, Metrics, metrics_handler
-from app.persisted.trusted import TrustedDocuments
-from app.ratelimit import FallbackLimiter, InProcessLimiter, quotas_from, rate_limit_middleware
-from app.ratelimit.client_key import key_function
-from app.ratelimit.wiring import shared_limiter_ctx
-from app.redis_client import REDIS_TIMEOUT_SECONDS, redis_client_ctx
 from schema.build import build_schema
 
 __all__ = ["MAX_BODY_BYTES", "create_app", "freeze_startup_heap"]
@@ -53,9 +52,23 @@ def create_app(
     """
     if not settings.database_url:
         raise ValueError("settings.database_url is required (the CLI starts the embedded one)")
-    app = web.Application(client_max_size=settings.max_body_bytes)
+    # handler_args reach every RequestHandler, whichever runner serves the app (run_app,
+    # gunicorn's worker, tests' TestServer). aiohttp arms the keep-alive timer when a
+    # connection opens and after each response, and closes a connection still waiting for
+    # complete request headers when it fires: idle and half-sent connections both end.
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        handler_args={"keepalive_timeout": settings.keepalive_seconds},
+    )
     app[SETTINGS] = settings
-    app[SCHEMA] = build_schema(settings)
+    schema = build_schema(settings)
+    app[SCHEMA] = schema
+    app[DOCUMENTS] = PreparedDocuments(
+        schema,
+        max_bytes=settings.document_cache_max_bytes,
+        default_ttl=settings.cache_ttl_seconds,
+        budget=budget_for(settings),
+    )
     app[TOKEN_VERIFIER] = TokenVerifier(jwt_secret_for(settings))
     app[METRICS] = Metrics(app, DB_POOL)
     if settings.trusted_documents is not None:
@@ -78,15 +91,7 @@ def create_app(
     if settings.cors_origins:
         app.middlewares.insert(0, cors_middleware(settings.cors_origins))
     # Resources, in start order (cleanup runs in reverse): the Redis client before its users.
-    app.cleanup_ctx.extend(
-        [
-            _db_pool,
-            metadata_backend_ctx(METADATA, mongo_client_factory),
-            redis_client_ctx,
-            shared_limiter_ctx,
-            cache_ctx,
-        ]
-    )
+    app.cleanup_ctx.extend(resource_contexts(mongo_client_factory))
     app.router.add_route("*", "/graphql", graphql_handler)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
@@ -109,18 +114,3 @@ async def freeze_startup_heap(app: web.Application) -> None:
 def _count_refused(request: web.Request, seconds: float) -> None:
     """429s show up in vanta_graphql_requests_total like every other answer."""
     request.app[METRICS].observe(429, seconds, None)
-
-
-async def _db_pool(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
-    assert settings.database_url is not None
-    pool = await create_pool(
-        settings.database_url,
-        min_size=settings.db_pool_min,
-        max_size=settings.db_pool_max,
-        statement_timeout_ms=settings.statement_timeout_ms,
-        connect_timeout=settings.db_connect_timeout_seconds,
-    )
-    app[DB_POOL] = pool
-    yield
-    await pool.close()

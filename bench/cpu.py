@@ -19,8 +19,9 @@ from app.auth import Viewer
 from app.config import Settings
 from app.db.pool import create_pool
 from app.db.session import DbSession
+from app.documents.prepared import PreparedDocuments
 from app.execution import execute_operation
-from app.graphql_request import GraphQLRequest
+from app.protocol import Operation
 from bench.queries import payloads
 from bench.run import bench_database, prepare
 from loaders.factory import create_loaders
@@ -35,19 +36,18 @@ PER_BATCH = 40
 
 async def _measure(dsn: str, company_id: int, document_id: int) -> dict[str, dict[str, float]]:
     schema = build_schema()
+    documents = PreparedDocuments(schema, max_bytes=1 << 24, default_ttl=60)
     pool = await create_pool(dsn, min_size=2, max_size=4)
     viewer = Viewer(subject="bench", role="admin", company_ids=None)
     base = Settings(database_url=dsn)
     figures: dict[str, dict[str, float]] = {}
     try:
         for name, body in payloads(company_id, document_id).items():
-            request = GraphQLRequest(body["query"], body.get("variables"), None, None)
+            request = Operation(body["query"], body.get("variables"), None, None)
             for mode, fast in (("fast", True), ("stock", False)):
                 settings = replace(base, fastpath_enabled=fast)
 
-                async def once(
-                    settings: Settings = settings, request: GraphQLRequest = request
-                ) -> str:
+                async def once(settings: Settings = settings, request: Operation = request) -> str:
                     db = DbSession(pool)
                     context = Context(
                         None, settings, db, pool, create_loaders(db, viewer), viewer, "b"
@@ -57,6 +57,7 @@ async def _measure(dsn: str, company_id: int, document_id: int) -> dict[str, dic
                         request,
                         context,
                         allow_mutations=False,
+                        documents=documents,
                     )
                     assert outcome.status == 200 and "errors" not in outcome.body
                     return outcome.path

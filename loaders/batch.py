@@ -1,8 +1,9 @@
 """Batch functions: many keys in, one query out, results back in key order.
 
-Each takes ``(db, scope, keys)``; ``scope`` is the caller's company ids (None: all).
-Keys that match nothing get None (single) or an empty list / page (many). Keys with
-arguments are grouped by those arguments, one query per distinct group.
+Each is the ``fetch`` of a Source (loaders.source): ``(backends, scope, keys, build)``;
+``scope`` is the caller's company ids (None: all), ``build`` turns a row into the value
+callers get. Keys that match nothing get None (single) or an empty list / page (many).
+Keys with arguments are grouped by those arguments, one query per distinct group.
 """
 
 from __future__ import annotations
@@ -11,17 +12,12 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Generic, Protocol, TypeVar
-
-import asyncpg
-import strawberry
+from typing import Any, Generic, Protocol, TypeVar
 
 from app.db import companies as company_sql
 from app.db import documents as document_sql
 from app.db import ledger as ledger_sql
-from app.db.session import DbSession
 from app.metadata.documents import narrow_by_tag
-from app.metadata.store import MetadataStore
 from loaders.keys import (
     DocumentCountKey,
     DocumentPageKey,
@@ -29,23 +25,13 @@ from loaders.keys import (
     LedgerPageKey,
     SummaryKey,
 )
-from schema.types import (
-    Company,
-    CompanyRelationship,
-    Document,
-    DocumentMetadata,
-    ExtractedEntity,
-    FinancialSummary,
-    LedgerEntry,
-    Project,
-)
+from loaders.source import Backends, Build, Scope
 
 __all__ = ["Page"]
 
 T = TypeVar("T")
 K = TypeVar("K")
 V = TypeVar("V")
-Scope = Sequence[int] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,80 +51,73 @@ def _grouped(keys: Sequence[K], group_of: Callable[[K], Hashable]) -> dict[Hasha
     return groups
 
 
-async def companies(db: DbSession, scope: Scope, ids: Sequence[int]) -> list[Company | None]:
-    rows = await company_sql.companies_by_ids(db, ids, scope)
-    by_id = {row["id"]: Company.from_row(row) for row in rows}
+def _in_key_order(rows: Sequence[Any], ids: Sequence[int], build: Build) -> list[Any]:
+    by_id = {row["id"]: build(row) for row in rows}
     return [by_id.get(i) for i in ids]
 
 
-async def documents(db: DbSession, scope: Scope, ids: Sequence[int]) -> list[Document | None]:
-    rows = await document_sql.documents_by_ids(db, ids, scope)
-    by_id = {row["id"]: Document.from_row(row) for row in rows}
-    return [by_id.get(i) for i in ids]
+async def companies(b: Backends, scope: Scope, ids: Sequence[int], build: Build) -> list[Any]:
+    return _in_key_order(await company_sql.companies_by_ids(b.db, ids, scope), ids, build)
 
 
-async def projects(db: DbSession, scope: Scope, ids: Sequence[int]) -> list[Project | None]:
-    rows = await company_sql.projects_by_ids(db, ids, scope)
-    by_id = {row["id"]: Project.from_row(row) for row in rows}
-    return [by_id.get(i) for i in ids]
+async def documents(b: Backends, scope: Scope, ids: Sequence[int], build: Build) -> list[Any]:
+    return _in_key_order(await document_sql.documents_by_ids(b.db, ids, scope), ids, build)
 
 
-async def ledger_entries(
-    db: DbSession, scope: Scope, ids: Sequence[int]
-) -> list[LedgerEntry | None]:
-    rows = await ledger_sql.entries_by_ids(db, ids, scope)
-    by_id = {row["id"]: LedgerEntry.from_row(row) for row in rows}
-    return [by_id.get(i) for i in ids]
+async def projects(b: Backends, scope: Scope, ids: Sequence[int], build: Build) -> list[Any]:
+    return _in_key_order(await company_sql.projects_by_ids(b.db, ids, scope), ids, build)
+
+
+async def ledger_entries(b: Backends, scope: Scope, ids: Sequence[int], build: Build) -> list[Any]:
+    return _in_key_order(await ledger_sql.entries_by_ids(b.db, ids, scope), ids, build)
 
 
 async def metadata(
-    store: MetadataStore, scope: Scope, document_ids: Sequence[int]
-) -> list[DocumentMetadata | None]:
+    b: Backends, scope: Scope, document_ids: Sequence[int], build: Build
+) -> list[Any]:
     """Keys are ids of documents already checked against the scope by their parent."""
-    found = await store.fetch_many(document_ids)
-    by_id = {doc_id: DocumentMetadata.from_row(row) for doc_id, row in found.items()}
+    found = await b.metadata.fetch_many(document_ids)
+    by_id = {doc_id: build(row) for doc_id, row in found.items()}
     return [by_id.get(i) for i in document_ids]
 
 
 async def entities(
-    store: MetadataStore, scope: Scope, document_ids: Sequence[int]
-) -> list[list[ExtractedEntity]]:
+    b: Backends, scope: Scope, document_ids: Sequence[int], build: Build
+) -> list[list[Any]]:
     """Keys are ids of documents already checked against the scope by their parent."""
-    found = await store.fetch_entities(document_ids)
-    return [
-        [
-            ExtractedEntity(label=e["label"], text=e["text"], start=e["start"], end=e["end"])
-            for e in found.get(doc_id, ())
-        ]
-        for doc_id in document_ids
-    ]
+    found = await b.metadata.fetch_entities(document_ids)
+    return [[build(e) for e in found.get(doc_id, ())] for doc_id in document_ids]
+
+
+async def document_ledger_entries(
+    b: Backends, scope: Scope, document_ids: Sequence[int], build: Build
+) -> list[list[Any]]:
+    """Each document's ledger entries, newest first (keys: documents already in scope)."""
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for row in await ledger_sql.entries_by_document_ids(b.db, document_ids, scope):
+        grouped[row["document_id"]].append(build(row))
+    return [grouped.get(i, []) for i in document_ids]
 
 
 async def company_projects(
-    db: DbSession, scope: Scope, company_ids: Sequence[int]
-) -> list[list[Project]]:
+    b: Backends, scope: Scope, company_ids: Sequence[int], build: Build
+) -> list[list[Any]]:
     visible = [cid for cid in company_ids if _visible(scope, cid)]
-    grouped: dict[int, list[Project]] = defaultdict(list)
+    grouped: dict[int, list[Any]] = defaultdict(list)
     if visible:
-        for row in await company_sql.projects_by_company_ids(db, visible):
-            grouped[row["company_id"]].append(Project.from_row(row))
+        for row in await company_sql.projects_by_company_ids(b.db, visible):
+            grouped[row["company_id"]].append(build(row))
     return [grouped.get(cid, []) for cid in company_ids]
 
 
 async def company_relationships(
-    db: DbSession, scope: Scope, company_ids: Sequence[int]
-) -> list[list[CompanyRelationship]]:
+    b: Backends, scope: Scope, company_ids: Sequence[int], build: Build
+) -> list[list[Any]]:
     visible = [cid for cid in company_ids if _visible(scope, cid)]
-    grouped: dict[int, list[CompanyRelationship]] = defaultdict(list)
+    grouped: dict[int, list[Any]] = defaultdict(list)
     if visible:
-        for row in await company_sql.relationships_by_company_ids(db, visible, scope):
-            grouped[row["owner_id"]].append(
-                CompanyRelationship(
-                    other_id=row["other_id"],
-                    relationship_type=row["relationship_type"],
-                    strength=row["strength"],
-                )
-            )
+        for row in await company_sql.relationships_by_company_ids(b.db, visible, scope):
+            grouped[row["owner_id"]].append(build(row))
     return [grouped.get(cid, []) for cid in company_ids]
 
 
@@ -176,20 +155,15 @@ async def _per_company(
 
 
 async def company_documents(
-    db: DbSession,
-    scope: Scope,
-    keys: Sequence[DocumentPageKey],
-    *,
-    store: MetadataStore | None = None,
-) -> list[Page[Document]]:
-    async def fetch(company_ids: list[int], key: DocumentPageKey) -> dict[int, Page[Document]]:
-        criteria = await narrow_by_tag(store, key.criteria, company_ids)
+    b: Backends, scope: Scope, keys: Sequence[DocumentPageKey], build: Build
+) -> list[Page[Any]]:
+    async def fetch(company_ids: list[int], key: DocumentPageKey) -> dict[int, Page[Any]]:
+        criteria = await narrow_by_tag(b.metadata, key.criteria, company_ids)
         pages = await document_sql.list_documents_for_companies(
-            db, company_ids, criteria, first=key.first, after=key.after, ascending=key.ascending
+            b.db, company_ids, criteria, first=key.first, after=key.after, ascending=key.ascending
         )
         return {
-            cid: Page([Document.from_row(r) for r in page.rows], page.has_next)
-            for cid, page in pages.items()
+            cid: Page([build(r) for r in page.rows], page.has_next) for cid, page in pages.items()
         }
 
     return await _per_company(
@@ -198,29 +172,24 @@ async def company_documents(
 
 
 async def company_document_counts(
-    db: DbSession,
-    scope: Scope,
-    keys: Sequence[DocumentCountKey],
-    *,
-    store: MetadataStore | None = None,
+    b: Backends, scope: Scope, keys: Sequence[DocumentCountKey], build: Build
 ) -> list[int]:
     async def fetch(company_ids: list[int], key: DocumentCountKey) -> dict[int, int]:
-        criteria = await narrow_by_tag(store, key.criteria, company_ids)
-        return await document_sql.count_documents_for_companies(db, company_ids, criteria)
+        criteria = await narrow_by_tag(b.metadata, key.criteria, company_ids)
+        return await document_sql.count_documents_for_companies(b.db, company_ids, criteria)
 
     return await _per_company(scope, keys, lambda k: k.criteria, fetch, _zero)
 
 
 async def company_ledger(
-    db: DbSession, scope: Scope, keys: Sequence[LedgerPageKey]
-) -> list[Page[LedgerEntry]]:
-    async def fetch(company_ids: list[int], key: LedgerPageKey) -> dict[int, Page[LedgerEntry]]:
+    b: Backends, scope: Scope, keys: Sequence[LedgerPageKey], build: Build
+) -> list[Page[Any]]:
+    async def fetch(company_ids: list[int], key: LedgerPageKey) -> dict[int, Page[Any]]:
         pages = await ledger_sql.list_entries_for_companies(
-            db, company_ids, key.criteria, first=key.first, after=key.after
+            b.db, company_ids, key.criteria, first=key.first, after=key.after
         )
         return {
-            cid: Page([LedgerEntry.from_row(r) for r in page.rows], page.has_next)
-            for cid, page in pages.items()
+            cid: Page([build(r) for r in page.rows], page.has_next) for cid, page in pages.items()
         }
 
     return await _per_company(
@@ -229,40 +198,46 @@ async def company_ledger(
 
 
 async def company_ledger_counts(
-    db: DbSession, scope: Scope, keys: Sequence[LedgerCountKey]
+    b: Backends, scope: Scope, keys: Sequence[LedgerCountKey], build: Build
 ) -> list[int]:
     async def fetch(company_ids: list[int], key: LedgerCountKey) -> dict[int, int]:
-        return await ledger_sql.count_entries_for_companies(db, company_ids, key.criteria)
+        return await ledger_sql.count_entries_for_companies(b.db, company_ids, key.criteria)
 
     return await _per_company(scope, keys, lambda k: k.criteria, fetch, _zero)
 
 
-def _summary(key: SummaryKey, row: asyncpg.Record | None = None) -> FinancialSummary:
+def _summary_values(key: SummaryKey, row: Any = None) -> dict[str, Any]:
+    """What a FinancialSummary is built from: the key's range and the row's sums."""
     zero = Decimal("0.00")
     income = row["income"] if row else zero
     expenses = row["expenses"] if row else zero
     withdrawals = row["withdrawals"] if row else zero
-    return FinancialSummary(
-        company_id=strawberry.ID(str(key.company_id)),
-        from_=key.date_from,
-        to=key.date_to,
-        currency="KES",
-        income=income,
-        expenses=expenses,
-        withdrawals=withdrawals,
-        net=income - expenses - withdrawals,
-        entry_count=int(row["entry_count"]) if row else 0,
-    )
+    return {
+        "company_id": key.company_id,
+        "from": key.date_from,
+        "to": key.date_to,
+        "income": income,
+        "expenses": expenses,
+        "withdrawals": withdrawals,
+        "net": income - expenses - withdrawals,
+        "entry_count": int(row["entry_count"]) if row else 0,
+    }
 
 
 async def financial_summaries(
-    db: DbSession, scope: Scope, keys: Sequence[SummaryKey]
-) -> list[FinancialSummary]:
-    async def fetch(company_ids: list[int], key: SummaryKey) -> dict[int, FinancialSummary]:
-        rows = await ledger_sql.financial_summaries(db, company_ids, key.date_from, key.date_to)
+    b: Backends, scope: Scope, keys: Sequence[SummaryKey], build: Build
+) -> list[Any]:
+    async def fetch(company_ids: list[int], key: SummaryKey) -> dict[int, Any]:
+        rows = await ledger_sql.financial_summaries(b.db, company_ids, key.date_from, key.date_to)
         return {
-            cid: _summary(SummaryKey(cid, key.date_from, key.date_to), row)
+            cid: build(_summary_values(SummaryKey(cid, key.date_from, key.date_to), row))
             for cid, row in rows.items()
         }
 
-    return await _per_company(scope, keys, lambda k: (k.date_from, k.date_to), fetch, _summary)
+    return await _per_company(
+        scope,
+        keys,
+        lambda k: (k.date_from, k.date_to),
+        fetch,
+        lambda key: build(_summary_values(key)),
+    )

@@ -1,41 +1,22 @@
-"""The per-request set of DataLoaders: one per relation, scoped to the caller's companies.
+"""The per-request DataLoaders: one per Source, made on first use, scoped to the caller.
 
 Built fresh for every request (a shared loader would leak one request's cache, and one
-tenant's rows, into the next). With batching off every key is its own query and
+tenant's rows, into the next). Tenant scope and cache-tag recording are applied here, in
+one wrapper around every Source's fetch. With batching off every key is its own query and
 nothing is cached: the naive one-query-per-row baseline the benchmark compares against.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from functools import partial
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from app.auth import Viewer
-from app.cache import tags
 from app.db.session import DbSession
 from app.metadata.postgres import PostgresMetadataStore
 from app.metadata.store import MetadataStore
-from loaders import batch
 from loaders.dataloader import DataLoader
-from loaders.keys import (
-    DocumentCountKey,
-    DocumentPageKey,
-    LedgerCountKey,
-    LedgerPageKey,
-    SummaryKey,
-)
-from schema.types import (
-    Company,
-    CompanyRelationship,
-    Document,
-    DocumentMetadata,
-    ExtractedEntity,
-    FinancialSummary,
-    LedgerEntry,
-    Project,
-)
+from loaders.source import Backends, Source
 
 __all__ = ["Loaders", "create_loaders"]
 
@@ -43,29 +24,43 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
-@dataclass(frozen=True, slots=True)
 class Loaders:
-    company: DataLoader[int, Company | None]
-    document: DataLoader[int, Document | None]
-    project: DataLoader[int, Project | None]
-    ledger_entry: DataLoader[int, LedgerEntry | None]
-    metadata: DataLoader[int, DocumentMetadata | None]
-    entities: DataLoader[int, list[ExtractedEntity]]
-    company_projects: DataLoader[int, list[Project]]
-    company_relationships: DataLoader[int, list[CompanyRelationship]]
-    company_documents: DataLoader[DocumentPageKey, batch.Page[Document]]
-    company_document_count: DataLoader[DocumentCountKey, int]
-    company_ledger: DataLoader[LedgerPageKey, batch.Page[LedgerEntry]]
-    company_ledger_count: DataLoader[LedgerCountKey, int]
-    financial_summary: DataLoader[SummaryKey, FinancialSummary]
+    """``of(source)``: this request's DataLoader of ``source``."""
 
+    __slots__ = ("_backends", "_batching", "_loaders", "_recorded", "_scope")
 
-def _company_documents_tag(key: DocumentPageKey | DocumentCountKey) -> str:
-    return tags.company_documents(key.company_id)
+    def __init__(
+        self,
+        backends: Backends,
+        scope: Sequence[int] | None,
+        *,
+        batching: bool,
+        cache_tags: set[str] | None,
+    ) -> None:
+        self._backends = backends
+        self._scope = scope
+        self._batching = batching
+        self._recorded = cache_tags
+        self._loaders: dict[Source[Any, Any], DataLoader[Any, Any]] = {}
 
+    def of(self, source: Source[K, V]) -> DataLoader[K, V]:
+        loader = self._loaders.get(source)
+        if loader is None:
+            loader = self._loaders[source] = self._make(source)
+        return loader
 
-def _company_ledger_tag(key: LedgerPageKey | LedgerCountKey | SummaryKey) -> str:
-    return tags.company_ledger(key.company_id)
+    def _make(self, source: Source[K, V]) -> DataLoader[K, V]:
+        backends, scope, recorded, tag = self._backends, self._scope, self._recorded, source.tag
+        fetch = source.fetch
+
+        async def load(keys: list[K]) -> list[V]:
+            if recorded is not None:
+                recorded.update(map(tag, keys))
+            return await fetch(backends, scope, keys, source.builder())
+
+        if self._batching:
+            return DataLoader(load)
+        return DataLoader(load, max_batch_size=1, cache=False)
 
 
 def create_loaders(
@@ -85,38 +80,4 @@ def create_loaders(
     """
     scope: list[int] | None = [] if viewer is None else viewer.scope
     store = metadata if metadata is not None else PostgresMetadataStore(db)
-    recorded = cache_tags
-
-    def make(
-        fn: Callable[[Any, Any, Sequence[K]], Awaitable[list[V]]],
-        tag_of: Callable[[K], str],
-        source: Any = db,
-    ) -> DataLoader[K, V]:
-        async def load(keys: list[K]) -> list[V]:
-            if recorded is not None:
-                recorded.update(map(tag_of, keys))
-            return await fn(source, scope, keys)
-
-        if batching:
-            return DataLoader(load)
-        return DataLoader(load, max_batch_size=1, cache=False)
-
-    return Loaders(
-        company=make(batch.companies, tags.company),
-        document=make(batch.documents, tags.document),
-        project=make(batch.projects, tags.project),
-        ledger_entry=make(batch.ledger_entries, tags.ledger_entry),
-        metadata=make(batch.metadata, tags.document, store),
-        entities=make(batch.entities, tags.document, store),
-        company_projects=make(batch.company_projects, tags.company_projects),
-        company_relationships=make(batch.company_relationships, tags.company_relationships),
-        company_documents=make(
-            partial(batch.company_documents, store=store), _company_documents_tag
-        ),
-        company_document_count=make(
-            partial(batch.company_document_counts, store=store), _company_documents_tag
-        ),
-        company_ledger=make(batch.company_ledger, _company_ledger_tag),
-        company_ledger_count=make(batch.company_ledger_counts, _company_ledger_tag),
-        financial_summary=make(batch.financial_summaries, _company_ledger_tag),
-    )
+    return Loaders(Backends(db, store), scope, batching=batching, cache_tags=cache_tags)

@@ -1,26 +1,19 @@
-"""Assemble the schema: root types, bounded parse/validation caches, quiet error logging."""
+"""Assemble the schema: root types, query limits, quiet error logging."""
 
 from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, ValidationRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    ParserCache,
-    ValidationCache,
-)
 from strawberry.types import ExecutionContext
 
 from app.config import Settings
 from schema.limits import QueryLimits, limit_rules
 from schema.mutation import Mutation
+from schema.prepared import UsePreparedDocument
 from schema.query import Query
+from schema.scalars import SCALAR_OVERRIDES
 
 __all__ = ["VantaSchema", "build_schema"]
-
-PARSE_CACHE_SIZE = 1024
-VALIDATION_CACHE_SIZE = 1024
 
 
 class VantaSchema(strawberry.Schema):
@@ -29,9 +22,8 @@ class VantaSchema(strawberry.Schema):
     The HTTP layer logs unexpected errors with the request id when it masks them, so
     nothing is logged here at all.
 
-    ``query_rules`` and ``max_tokens`` are the query limits: any executor that does not go
-    through ``execute`` (a compiled fast path) must parse with ``max_tokens`` and validate
-    with ``query_rules`` too, or it bypasses them.
+    ``query_rules`` and ``max_tokens`` are the query limits: whoever parses and validates a
+    document for this schema (app.documents.prepared) applies them.
     """
 
     query_rules: tuple[type[ValidationRule], ...] = ()
@@ -64,12 +56,8 @@ def build_schema(settings: Settings | None = None) -> VantaSchema:
     schema = VantaSchema(
         query=Query,
         mutation=Mutation,
-        extensions=[
-            lambda: MaxTokensLimiter(max_token_count=max_tokens),
-            lambda: AddValidationRules(rules),
-            lambda: ParserCache(maxsize=PARSE_CACHE_SIZE),
-            lambda: ValidationCache(maxsize=VALIDATION_CACHE_SIZE),
-        ],
+        scalar_overrides=SCALAR_OVERRIDES,
+        extensions=[lambda: UsePreparedDocument(rules=rules, max_tokens=max_tokens)],
     )
     schema.query_rules = tuple(rules)
     schema.max_tokens = max_tokens

@@ -13,7 +13,7 @@ import strawberry
 
 from app.errors import bad_input
 
-__all__ = ["Connection", "Edge", "PageInfo", "check_first", "empty_connection"]
+__all__ = ["Connection", "CountFn", "Edge", "PageInfo", "check_first", "empty_connection"]
 
 T = TypeVar("T")
 

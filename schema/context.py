@@ -14,7 +14,7 @@ from app.db.session import DbSession
 from app.errors import unauthenticated
 from app.metadata.postgres import PostgresMetadataStore
 from app.metadata.store import MetadataStore
-from loaders.factory import Loaders
+from loaders.factory import Loaders, create_loaders
 
 __all__ = ["Context"]
 
@@ -42,8 +42,6 @@ class Context:
         if self.loader_factory is not None:
             self.loaders = self.loader_factory()
             return
-        from loaders.factory import create_loaders  # only contexts built by hand get here
-
         self.loaders = create_loaders(
             self.db, self.viewer, batching=self.settings.loaders_enabled, cache_tags=self.cache_tags
         )

@@ -20,6 +20,7 @@ from app.domain import (
     PROCESSING_STATUSES,
 )
 from app.errors import bad_input
+from app.timestamps import in_utc
 from schema.ids import parse_id
 
 __all__ = [
@@ -132,11 +133,16 @@ def check_choice(value: str | None, choices: tuple[str, ...], argument: str) -> 
 
 
 def _aware(value: datetime | None, argument: str) -> datetime | None:
-    if value is not None and value.tzinfo is None:
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
         raise bad_input(
             f"{argument} needs a time zone offset (e.g. 2025-01-31T00:00:00Z).", argument
         )
-    return value
+    try:
+        return in_utc(value)
+    except ValueError:
+        raise bad_input(f"{argument} is out of range once converted to UTC.", argument) from None
 
 
 def document_criteria(value: DocumentFilter | None) -> DocumentCriteria:

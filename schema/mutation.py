@@ -224,7 +224,7 @@ class Mutation:
             await _check_project(tx, values["project_id"], company_id)  # type: ignore[arg-type]
             await _check_document(tx, values["document_id"], company_id)  # type: ignore[arg-type]
             row = await ledger_sql.insert_entry(tx, values)
-        ctx.invalidations.add(tags.company_ledger(company_id))
+        ctx.invalidations.update(tags.ledger_change(company_id, row["document_id"]))
         return LedgerEntry.from_row(row)
 
     @strawberry.mutation(description="Approve a pending entry; approving twice is a CONFLICT.")
@@ -242,7 +242,6 @@ class Mutation:
                     f"Ledger entry {entry_id} is {current['approval_status']} already.", CONFLICT
                 )
             row = await ledger_sql.approve_entry(tx, entry_id, viewer.subject)
-        ctx.invalidations.update(
-            (tags.ledger_entry(entry_id), tags.company_ledger(row["company_id"]))
-        )
+        ctx.invalidations.add(tags.ledger_entry(entry_id))
+        ctx.invalidations.update(tags.ledger_change(row["company_id"], row["document_id"]))
         return LedgerEntry.from_row(row)

@@ -16,7 +16,9 @@ from app.db import documents as document_sql
 from app.errors import bad_input, not_found
 from app.metadata.documents import count_search, narrow_by_tag, search_page
 from app.monitoring import snapshot
-from loaders.keys import LedgerCountKey, LedgerPageKey, SummaryKey
+from loaders.keys import SummaryKey
+from schema.aggregates import CountBucket, DocumentStatistics, FinancialSummary
+from schema.connection_field import connection_field
 from schema.connections import (
     Connection,
     check_first,
@@ -27,25 +29,19 @@ from schema.inputs import (
     CompanyFilter,
     DocumentFilter,
     DocumentOrder,
-    LedgerFilter,
     company_criteria,
     document_criteria,
-    ledger_criteria,
 )
+from schema.pages import DOCUMENT_ASC_CURSOR, DOCUMENT_CURSOR, SEARCH_CURSOR, document_connection
 from schema.system import SystemMetrics, ViewerInfo
 from schema.types import (
-    DOCUMENT_ASC_CURSOR,
-    DOCUMENT_CURSOR,
-    LEDGER_CURSOR,
-    SEARCH_CURSOR,
+    COMPANY,
+    COMPANY_LEDGER_LIST,
+    DOCUMENT,
+    FINANCIAL_SUMMARY,
     Company,
-    CountBucket,
     Document,
-    DocumentStatistics,
-    FinancialSummary,
     LedgerEntry,
-    document_connection,
-    ledger_connection,
 )
 
 __all__ = ["Query"]
@@ -60,7 +56,7 @@ class Query:
     @strawberry.field
     async def company(self, info: strawberry.Info, id: strawberry.ID) -> Company | None:
         info.context.require_viewer()
-        return await info.context.loaders.company.load(parse_id(id))
+        return await info.context.loaders.of(COMPANY).load(parse_id(id))
 
     @strawberry.field
     async def companies(
@@ -80,8 +76,9 @@ class Query:
         )
         nodes = [Company.from_row(row) for row in page.rows]
         ctx.cache_tags.add(tags.ALL_COMPANIES)
+        companies = ctx.loaders.of(COMPANY)
         for node in nodes:
-            ctx.loaders.company.prime(node.pk, node)
+            companies.prime(node.pk, node)
             ctx.cache_tags.add(tags.company(node.pk))
 
         def cursor_of(i: int) -> str:
@@ -95,7 +92,7 @@ class Query:
     @strawberry.field
     async def document(self, info: strawberry.Info, id: strawberry.ID) -> Document | None:
         info.context.require_viewer()
-        return await info.context.loaders.document.load(parse_id(id))
+        return await info.context.loaders.of(DOCUMENT).load(parse_id(id))
 
     @strawberry.field
     async def documents(
@@ -163,30 +160,9 @@ class Query:
         ranks = [row["rank"] for row in page.rows]
         return document_connection(nodes, page.has_next, count, ranks=ranks)
 
-    @strawberry.field
-    async def ledger_entries(
-        self,
-        info: strawberry.Info,
-        company_id: strawberry.ID,
-        first: int | None = 50,
-        after: str | None = None,
-        filter: LedgerFilter | None = None,
-    ) -> Connection[LedgerEntry]:
-        ctx = info.context
-        viewer = ctx.require_viewer()
-        company = parse_id(company_id, "companyId")
-        first = check_first(first, ctx.settings.max_page_size, 50)
-        criteria = ledger_criteria(filter)
-        after_key = decode_cursor(after, LEDGER_CURSOR, (date, int)) if after else None
-        if not viewer.can_see(company):
-            return empty_connection()
-        page = await ctx.loaders.company_ledger.load(
-            LedgerPageKey(company, criteria, first, after_key)
-        )
-        count_key = LedgerCountKey(company, criteria)
-        return ledger_connection(
-            page.nodes, page.has_next, lambda: ctx.loaders.company_ledger_count.load(count_key)
-        )
+    ledger_entries: Connection[LedgerEntry] = connection_field(
+        COMPANY_LEDGER_LIST, company_argument=True
+    )
 
     @strawberry.field
     async def financial_summary(
@@ -201,9 +177,9 @@ class Query:
         company = parse_id(company_id, "companyId")
         if from_ is not None and to is not None and from_ > to:
             raise bad_input("'from' must not be after 'to'.", "from")
-        if not viewer.can_see(company) or await ctx.loaders.company.load(company) is None:
+        if not viewer.can_see(company) or await ctx.loaders.of(COMPANY).load(company) is None:
             raise not_found(f"Company {company} does not exist.")
-        return await ctx.loaders.financial_summary.load(SummaryKey(company, from_, to))
+        return await ctx.loaders.of(FINANCIAL_SUMMARY).load(SummaryKey(company, from_, to))
 
     @strawberry.field(description="Counts by type, status, category and processing status.")
     async def document_statistics(

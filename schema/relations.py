@@ -1,8 +1,8 @@
-"""One declaration per relation field: which loader, which key attribute, one or many.
+"""One declaration per relation field: which Source, which key attribute, one or many.
 
 The Strawberry resolver is derived from the declaration, and the declaration is kept in
-the field's metadata under ``"relation"`` so a compiled execution plan can batch the same
-relation without a second copy of the logic.
+the field's metadata under ``"relation"`` so a compiled execution plan batches the same
+Source without a second copy of the logic. The cache tag comes with the Source.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from typing import Any
 
 import strawberry
 
+from loaders.source import Source
+
 __all__ = ["RELATION_METADATA_KEY", "Relation", "relation"]
 
 RELATION_METADATA_KEY = "relation"
@@ -19,27 +21,29 @@ RELATION_METADATA_KEY = "relation"
 
 @dataclass(frozen=True, slots=True)
 class Relation:
-    """``loader`` names an attribute of ``Loaders``; ``key`` an attribute of the parent."""
+    """``source`` is loaded with the parent's ``key`` attribute."""
 
-    loader: str
+    source: Source[Any, Any]
     key: str
     many: bool = False
 
 
-def relation(loader: str, key: str, *, many: bool = False, description: str | None = None) -> Any:
-    """A field resolved by ``info.context.loaders.<loader>.load(parent.<key>)``.
+def relation(
+    source: Source[Any, Any], key: str, *, many: bool = False, description: str | None = None
+) -> Any:
+    """A field resolved by ``info.context.loaders.of(source).load(parent.<key>)``.
 
     A parent whose key is None resolves to None (or an empty list for ``many``)
     without touching the loader.
     """
-    declaration = Relation(loader=loader, key=key, many=many)
+    declaration = Relation(source=source, key=key, many=many)
 
     # No return annotation: Strawberry then takes the type from the class attribute.
     async def resolve(root: Any, info: strawberry.Info):  # type: ignore[no-untyped-def]
         key_value = getattr(root, key)
         if key_value is None:
             return [] if many else None
-        return await getattr(info.context.loaders, loader).load(key_value)
+        return await info.context.loaders.of(source).load(key_value)
 
     return strawberry.field(
         resolver=resolve,

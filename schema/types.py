@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -10,9 +10,9 @@ from typing import Annotated, Any
 import asyncpg
 import strawberry
 
-from app.cursors import decode_cursor, encode_cursor
+from app.cache import tags
 from app.errors import bad_input
-from app.metadata.store import MetadataStatistics
+from loaders import batch
 from loaders.keys import (
     DocumentCountKey,
     DocumentPageKey,
@@ -20,7 +20,10 @@ from loaders.keys import (
     LedgerPageKey,
     SummaryKey,
 )
-from schema.connections import Connection, check_first, empty_connection
+from loaders.source import Source
+from schema.aggregates import FinancialSummary
+from schema.connection_field import CompanyList, connection_field
+from schema.connections import Connection
 from schema.inputs import (
     CompanyType,
     DocumentFilter,
@@ -28,25 +31,90 @@ from schema.inputs import (
     document_criteria,
     ledger_criteria,
 )
+from schema.pages import (
+    DOCUMENT_CURSOR,
+    LEDGER_CURSOR,
+    document_connection,
+    ledger_connection,
+)
 from schema.relations import relation
 
 __all__ = [
+    "COMPANY",
+    "COMPANY_LEDGER_LIST",
+    "DOCUMENT",
+    "FINANCIAL_SUMMARY",
     "Company",
     "CompanyRelationship",
-    "CountBucket",
     "Document",
     "DocumentMetadata",
-    "DocumentStatistics",
     "ExtractedEntity",
-    "FinancialSummary",
     "LedgerEntry",
     "Project",
 ]
 
-DOCUMENT_CURSOR = "doc"  # documents newest first: (uploaded_at, id) descending
-DOCUMENT_ASC_CURSOR = "doc-asc"  # documents oldest first
-SEARCH_CURSOR = "rank"  # search results: (rank, id) descending
-LEDGER_CURSOR = "led"  # entries: (transaction_date, id) descending
+
+def _company_documents_tag(key: DocumentPageKey | DocumentCountKey) -> str:
+    return tags.company_documents(key.company_id)
+
+
+def _company_ledger_tag(key: LedgerPageKey | LedgerCountKey | SummaryKey) -> str:
+    return tags.company_ledger(key.company_id)
+
+
+# The Sources every relation reads (loaders.source): the batch query, the row builder
+# (named lazily: the types are defined below) and the cache tag of each key.
+COMPANY: Source[int, Company | None] = Source(
+    "company", batch.companies, tags.company, lambda: Company.from_row
+)
+DOCUMENT: Source[int, Document | None] = Source(
+    "document", batch.documents, tags.document, lambda: Document.from_row
+)
+PROJECT: Source[int, Project | None] = Source(
+    "project", batch.projects, tags.project, lambda: Project.from_row
+)
+LEDGER_ENTRY: Source[int, LedgerEntry | None] = Source(
+    "ledger_entry", batch.ledger_entries, tags.ledger_entry, lambda: LedgerEntry.from_row
+)
+METADATA: Source[int, DocumentMetadata | None] = Source(
+    "metadata", batch.metadata, tags.document, lambda: DocumentMetadata.from_row
+)
+ENTITIES: Source[int, list[ExtractedEntity]] = Source(
+    "entities", batch.entities, tags.document, lambda: ExtractedEntity.from_row
+)
+DOCUMENT_LEDGER: Source[int, list[LedgerEntry]] = Source(
+    "document_ledger",
+    batch.document_ledger_entries,
+    tags.document_ledger,
+    lambda: LedgerEntry.from_row,
+)
+COMPANY_PROJECTS: Source[int, list[Project]] = Source(
+    "company_projects", batch.company_projects, tags.company_projects, lambda: Project.from_row
+)
+COMPANY_RELATIONSHIPS: Source[int, list[CompanyRelationship]] = Source(
+    "company_relationships",
+    batch.company_relationships,
+    tags.company_relationships,
+    lambda: CompanyRelationship.from_row,
+)
+COMPANY_DOCUMENTS: Source[DocumentPageKey, batch.Page[Document]] = Source(
+    "company_documents", batch.company_documents, _company_documents_tag, lambda: Document.from_row
+)
+COMPANY_DOCUMENT_COUNT: Source[DocumentCountKey, int] = Source(
+    "company_document_count", batch.company_document_counts, _company_documents_tag, lambda: int
+)
+COMPANY_LEDGER: Source[LedgerPageKey, batch.Page[LedgerEntry]] = Source(
+    "company_ledger", batch.company_ledger, _company_ledger_tag, lambda: LedgerEntry.from_row
+)
+COMPANY_LEDGER_COUNT: Source[LedgerCountKey, int] = Source(
+    "company_ledger_count", batch.company_ledger_counts, _company_ledger_tag, lambda: int
+)
+FINANCIAL_SUMMARY: Source[SummaryKey, FinancialSummary] = Source(
+    "financial_summary",
+    batch.financial_summaries,
+    _company_ledger_tag,
+    lambda: FinancialSummary.from_values,
+)
 
 
 @strawberry.type
@@ -55,6 +123,10 @@ class ExtractedEntity:
     text: str
     start: int
     end: int
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> ExtractedEntity:
+        return cls(label=row["label"], text=row["text"], start=row["start"], end=row["end"])
 
 
 @strawberry.type
@@ -71,7 +143,7 @@ class DocumentMetadata:
     document_id: strawberry.Private[int]
     # Loaded apart, only when selected: reading and building the entities of every row
     # cost about a fifth of a list query's CPU, and few queries select them.
-    entities: list[ExtractedEntity] = relation("entities", "document_id", many=True)
+    entities: list[ExtractedEntity] = relation(ENTITIES, "document_id", many=True)
 
     @classmethod
     def from_row(cls, row: asyncpg.Record | Mapping[str, Any]) -> DocumentMetadata:
@@ -106,7 +178,7 @@ class Project:
     start_date: date | None
     end_date: date | None
     status: str
-    company: Company = relation("company", "company_id")
+    company: Company = relation(COMPANY, "company_id")
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Project:
@@ -137,9 +209,12 @@ class Document:
     mime_type: str | None
     file_size: int | None
     uploaded_at: datetime
-    company: Company = relation("company", "company_id")
-    project: Project | None = relation("project", "project_id")
-    metadata: DocumentMetadata | None = relation("metadata", "pk")
+    company: Company = relation(COMPANY, "company_id")
+    project: Project | None = relation(PROJECT, "project_id")
+    metadata: DocumentMetadata | None = relation(METADATA, "pk")
+    ledger_entries: list[LedgerEntry] = relation(
+        DOCUMENT_LEDGER, "pk", many=True, description="Entries recorded against this document."
+    )
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Document:
@@ -178,9 +253,9 @@ class LedgerEntry:
     transaction_date: date
     approval_status: str
     approved_by: str | None
-    company: Company = relation("company", "company_id")
-    project: Project | None = relation("project", "project_id")
-    document: Document | None = relation("document", "document_id")
+    company: Company = relation(COMPANY, "company_id")
+    project: Project | None = relation(PROJECT, "project_id")
+    document: Document | None = relation(DOCUMENT, "document_id")
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> LedgerEntry:
@@ -207,54 +282,46 @@ class CompanyRelationship:
     other_id: strawberry.Private[int]
     relationship_type: str
     strength: float
-    company: Company = relation("company", "other_id", description="The related company.")
+    company: Company = relation(COMPANY, "other_id", description="The related company.")
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> CompanyRelationship:
+        return cls(
+            other_id=row["other_id"],
+            relationship_type=row["relationship_type"],
+            strength=row["strength"],
+        )
 
 
-@strawberry.type
-class FinancialSummary:
-    company_id: strawberry.ID
-    from_: date | None = strawberry.field(name="from")
-    to: date | None
-    currency: str
-    income: Decimal
-    expenses: Decimal
-    withdrawals: Decimal
-    net: Decimal = strawberry.field(description="income - expenses - withdrawals")
-    entry_count: int
-
-
-@strawberry.type
-class CountBucket:
-    key: str
-    count: int
-
-
-@strawberry.type
-class DocumentStatistics:
-    total: int
-    by_type: list[CountBucket]
-    by_status: list[CountBucket]
-    by_category: list[CountBucket]
-    by_processing_status: list[CountBucket]
-    # Asked only when a metadata field is selected; one aggregation serves both.
-    metadata_statistics: strawberry.Private[Callable[[], Awaitable[MetadataStatistics]] | None] = (
-        None
-    )
-
-    async def _metadata(self) -> MetadataStatistics:
-        if self.metadata_statistics is None:
-            return MetadataStatistics()
-        return await self.metadata_statistics()
-
-    @strawberry.field(description="Documents by metadata classification, biggest first.")
-    async def by_classification(self) -> list[CountBucket]:
-        stats = await self._metadata()
-        return [CountBucket(key=key, count=n) for key, n in stats.by_classification]
-
-    @strawberry.field(description="Documents carrying each tag, biggest first.")
-    async def by_tag(self) -> list[CountBucket]:
-        stats = await self._metadata()
-        return [CountBucket(key=key, count=n) for key, n in stats.by_tag]
+COMPANY_DOCUMENT_LIST: CompanyList[Document] = CompanyList(
+    node=Document,
+    filter=DocumentFilter,
+    default_first=20,
+    criteria=document_criteria,
+    cursor=DOCUMENT_CURSOR,
+    cursor_types=(datetime, int),
+    pages=COMPANY_DOCUMENTS,
+    counts=COMPANY_DOCUMENT_COUNT,
+    page_key=lambda company, criteria, first, after: DocumentPageKey(
+        company, criteria, first, after, ascending=False
+    ),
+    count_key=DocumentCountKey,
+    connection=lambda nodes, has_next, count: document_connection(nodes, has_next, count),
+    excludes=lambda criteria, company: criteria.company_id not in (None, company),
+)
+COMPANY_LEDGER_LIST: CompanyList[LedgerEntry] = CompanyList(
+    node=LedgerEntry,
+    filter=LedgerFilter,
+    default_first=50,
+    criteria=ledger_criteria,
+    cursor=LEDGER_CURSOR,
+    cursor_types=(date, int),
+    pages=COMPANY_LEDGER,
+    counts=COMPANY_LEDGER_COUNT,
+    page_key=LedgerPageKey,
+    count_key=LedgerCountKey,
+    connection=lambda nodes, has_next, count: ledger_connection(nodes, has_next, count),
+)
 
 
 @strawberry.type
@@ -267,8 +334,11 @@ class Company:
     company_type: CompanyType
     status: str
     created_at: datetime
-    projects: list[Project] = relation("company_projects", "pk", many=True)
-    relationships: list[CompanyRelationship] = relation("company_relationships", "pk", many=True)
+    projects: list[Project] = relation(COMPANY_PROJECTS, "pk", many=True)
+    relationships: list[CompanyRelationship] = relation(COMPANY_RELATIONSHIPS, "pk", many=True)
+    # This company's newest documents; batched with every other company in the request.
+    documents: Connection[Document] = connection_field(COMPANY_DOCUMENT_LIST)
+    ledger_entries: Connection[LedgerEntry] = connection_field(COMPANY_LEDGER_LIST)
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Company:
@@ -284,48 +354,6 @@ class Company:
         )
 
     @strawberry.field
-    async def documents(
-        self,
-        info: strawberry.Info,
-        first: int | None = 20,
-        after: str | None = None,
-        filter: DocumentFilter | None = None,
-    ) -> Connection[Document]:
-        """This company's newest documents; batched with every other company in the request."""
-        ctx = info.context
-        criteria = document_criteria(filter)
-        first = check_first(first, ctx.settings.max_page_size, 20)
-        if criteria.company_id not in (None, self.pk):
-            return empty_connection()
-        after_key = decode_cursor(after, DOCUMENT_CURSOR, (datetime, int)) if after else None
-        key = DocumentPageKey(self.pk, criteria, first, after_key, ascending=False)
-        page = await ctx.loaders.company_documents.load(key)
-        count_key = DocumentCountKey(self.pk, criteria)
-        return document_connection(
-            page.nodes, page.has_next, lambda: ctx.loaders.company_document_count.load(count_key)
-        )
-
-    @strawberry.field
-    async def ledger_entries(
-        self,
-        info: strawberry.Info,
-        first: int | None = 50,
-        after: str | None = None,
-        filter: LedgerFilter | None = None,
-    ) -> Connection[LedgerEntry]:
-        ctx = info.context
-        criteria = ledger_criteria(filter)
-        first = check_first(first, ctx.settings.max_page_size, 50)
-        after_key = decode_cursor(after, LEDGER_CURSOR, (date, int)) if after else None
-        page = await ctx.loaders.company_ledger.load(
-            LedgerPageKey(self.pk, criteria, first, after_key)
-        )
-        count_key = LedgerCountKey(self.pk, criteria)
-        return ledger_connection(
-            page.nodes, page.has_next, lambda: ctx.loaders.company_ledger_count.load(count_key)
-        )
-
-    @strawberry.field
     async def financial_summary(
         self,
         info: strawberry.Info,
@@ -334,34 +362,4 @@ class Company:
     ) -> FinancialSummary:
         if from_ is not None and to is not None and from_ > to:
             raise bad_input("'from' must not be after 'to'.", "from")
-        return await info.context.loaders.financial_summary.load(SummaryKey(self.pk, from_, to))
-
-
-def document_connection(
-    nodes: list[Document],
-    has_next: bool,
-    count: Any,
-    *,
-    kind: str = DOCUMENT_CURSOR,
-    ranks: list[float] | None = None,
-) -> Connection[Document]:
-    """A connection over ``nodes``; with ``ranks`` the cursors are search-rank cursors."""
-    if ranks is None:
-
-        def cursor_of(i: int) -> str:
-            return encode_cursor(kind, nodes[i].uploaded_at, nodes[i].pk)
-    else:
-
-        def cursor_of(i: int) -> str:
-            return encode_cursor(SEARCH_CURSOR, ranks[i], nodes[i].pk)
-
-    return Connection(nodes=nodes, has_next=has_next, cursor_of=cursor_of, count=count)
-
-
-def ledger_connection(
-    nodes: list[LedgerEntry], has_next: bool, count: Any
-) -> Connection[LedgerEntry]:
-    def cursor_of(i: int) -> str:
-        return encode_cursor(LEDGER_CURSOR, nodes[i].transaction_date, nodes[i].pk)
-
-    return Connection(nodes=nodes, has_next=has_next, cursor_of=cursor_of, count=count)
+        return await info.context.loaders.of(FINANCIAL_SUMMARY).load(SummaryKey(self.pk, from_, to))

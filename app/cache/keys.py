@@ -44,7 +44,7 @@ def tenant_scope(viewer: Viewer | None) -> bytes:
 
 
 def response_key(
-    query: str,
+    document: bytes | str,
     operation_name: str | None,
     variables: dict[str, Any] | None,
     viewer: Viewer | None,
@@ -53,11 +53,12 @@ def response_key(
 ) -> str:
     """Key of a response: operation, canonical variables, tenant scope (and subject if asked).
 
-    Two callers with the same role and companies share entries; ``per_subject`` keeps
-    answers that name the caller (``viewer``) apart.
+    ``document`` is the prepared document's digest, or the query text itself. Two callers
+    with the same role and companies share entries; ``per_subject`` keeps answers that
+    name the caller (``viewer``) apart.
     """
     hasher = hashlib.sha256(b"vanta-response-v1\0")
-    hasher.update(query_digest(query))
+    hasher.update(document if isinstance(document, bytes) else query_digest(document))
     hasher.update(b"\0" + (operation_name or "").encode() + b"\0")
     hasher.update(orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS))
     hasher.update(b"\0" + tenant_scope(viewer))

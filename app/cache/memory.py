@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
+from app.cache.sizing import DICT_SLOT_OVERHEAD, exact_bytes, sizeof
+
 __all__ = ["MemoryBackend"]
 
-# Bookkeeping per entry and per tag membership, on top of the key and value bytes.
-_ENTRY_OVERHEAD = 200
+# A tag membership: its slot in the tag index's set, and its share of that set's table.
 _TAG_OVERHEAD = 100
 
 
@@ -66,12 +68,21 @@ class MemoryBackend:
     ) -> bool:
         if ttl <= 0 or (if_generation is not None and if_generation != self.generation):
             return False
-        size = len(key) + len(value) + _ENTRY_OVERHEAD + _TAG_OVERHEAD * len(tags)
+        # What this entry really holds (see app/cache/sizing.py): an exact-size copy of the
+        # value, the key, the entry and its tags (interned, so the index shares them).
+        tag_tuple = tuple(sys.intern(tag) for tag in tags)
+        value = exact_bytes(value)
+        entry = _Entry(value, self._clock() + ttl, tag_tuple, 0)
+        size = (
+            sizeof(key, value, entry, tag_tuple, *tag_tuple)
+            + DICT_SLOT_OVERHEAD
+            + _TAG_OVERHEAD * len(tag_tuple)
+        )
+        entry.size = size
         if size > self.max_bytes:
             return False  # larger than the whole budget: never worth evicting everything
         if key in self._entries:
             self._drop(key)
-        entry = _Entry(value, self._clock() + ttl, tuple(tags), size)
         self._entries[key] = entry
         self.size += size
         for tag in entry.tags:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from graphql import (
@@ -18,9 +17,14 @@ from graphql import (
     parse,
 )
 
-from app.cache.keys import query_digest
-
-__all__ = ["FIELD_TTL_SECONDS", "PER_SUBJECT_FIELDS", "CachePolicy", "policy_for"]
+__all__ = [
+    "FIELD_TTL_SECONDS",
+    "NOT_CACHEABLE",
+    "PER_SUBJECT_FIELDS",
+    "CachePolicy",
+    "policy_for",
+    "policy_of",
+]
 
 # Per-field TTL hints (seconds); the smallest TTL among the selected fields wins.
 FIELD_TTL_SECONDS = {
@@ -39,39 +43,15 @@ class CachePolicy:
     per_subject: bool = False
 
 
-_NOT_CACHEABLE = CachePolicy(cacheable=False, ttl=0)
-_POLICIES: OrderedDict[tuple[bytes, str | None, int], CachePolicy] = OrderedDict()
-_POLICY_MEMO_SIZE = 1024
+NOT_CACHEABLE = CachePolicy(cacheable=False, ttl=0)
 
 
-def policy_for(
-    query: str, operation_name: str | None, default_ttl: int, max_tokens: int | None = None
+def policy_of(
+    document: DocumentNode, operation: OperationDefinitionNode | None, default_ttl: int
 ) -> CachePolicy:
-    """The policy of the named operation; unparsable or non-query operations are not cached.
-
-    ``max_tokens`` bounds the parse like execution's own limit, so an oversized document
-    costs no more here than it does when execution refuses it.
-    """
-    memo_key = (query_digest(query), operation_name, default_ttl)
-    policy = _POLICIES.get(memo_key)
-    if policy is None:
-        policy = _compute(query, operation_name, default_ttl, max_tokens)
-        _POLICIES[memo_key] = policy
-        if len(_POLICIES) > _POLICY_MEMO_SIZE:
-            _POLICIES.popitem(last=False)
-    return policy
-
-
-def _compute(
-    query: str, operation_name: str | None, default_ttl: int, max_tokens: int | None
-) -> CachePolicy:
-    try:
-        document = parse(query, no_location=True, max_tokens=max_tokens)
-    except GraphQLError:
-        return _NOT_CACHEABLE
-    operation = _operation(document, operation_name)
+    """The policy of ``operation`` in ``document``; only query operations are cached."""
     if operation is None or operation.operation is not OperationType.QUERY:
-        return _NOT_CACHEABLE
+        return NOT_CACHEABLE
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
@@ -79,8 +59,22 @@ def _compute(
     _collect(operation.selection_set, fragments, names, set())
     ttl = min([default_ttl, *(FIELD_TTL_SECONDS[n] for n in names if n in FIELD_TTL_SECONDS)])
     if ttl <= 0:
-        return _NOT_CACHEABLE
+        return NOT_CACHEABLE
     return CachePolicy(cacheable=True, ttl=ttl, per_subject=bool(names & PER_SUBJECT_FIELDS))
+
+
+def policy_for(
+    query: str, operation_name: str | None, default_ttl: int, max_tokens: int | None = None
+) -> CachePolicy:
+    """The policy of the named operation of a query text; unparsable texts are not cached.
+
+    The pipeline reads policies off prepared documents (``policy_of``); this parses.
+    """
+    try:
+        document = parse(query, no_location=True, max_tokens=max_tokens)
+    except GraphQLError:
+        return NOT_CACHEABLE
+    return policy_of(document, _operation(document, operation_name), default_ttl)
 
 
 def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:

@@ -2,6 +2,7 @@
 
 Entities: ``Document:42``, ``Company:3``, ``Project:7``, ``LedgerEntry:9``.
 Lists: ``Company:3:documents``, ``Company:3:ledger``, ``Company:3:projects``,
+``Document:42:ledger`` (the entries recorded against a document),
 ``Company:3:relationships``, ``Companies`` (the company list) and ``Documents:all``
 (document lists not restricted to known companies, e.g. an admin's unfiltered list).
 """
@@ -19,7 +20,9 @@ __all__ = [
     "company_projects",
     "company_relationships",
     "document",
+    "document_ledger",
     "document_list",
+    "ledger_change",
     "ledger_entry",
     "project",
 ]
@@ -50,6 +53,19 @@ def company_documents(company_id: int) -> str:
 
 def company_ledger(company_id: int) -> str:
     return f"Company:{company_id}:ledger"
+
+
+def document_ledger(document_id: int) -> str:
+    return f"Document:{document_id}:ledger"
+
+
+def ledger_change(company_id: int, document_id: int | None) -> list[str]:
+    """What a recorded or changed ledger entry invalidates: its company's ledger lists and
+    summaries, and the entry list of the document it is recorded against."""
+    changed = [company_ledger(company_id)]
+    if document_id is not None:
+        changed.append(document_ledger(document_id))
+    return changed
 
 
 def company_projects(company_id: int) -> str:

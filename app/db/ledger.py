@@ -66,6 +66,21 @@ async def entries_by_ids(
     return await db.fetch(f"SELECT {COLUMNS} FROM ledger_entries l WHERE {where}", *params.values)
 
 
+async def entries_by_document_ids(
+    db: Executor, document_ids: Sequence[int], scope: Sequence[int] | None
+) -> list[asyncpg.Record]:
+    """The entries recorded against these documents, newest first, in one query."""
+    params = Params(list(document_ids))
+    where = "l.document_id = ANY($1::bigint[])"
+    if scope is not None:
+        where += f" AND l.company_id = ANY({params.add(list(scope))}::bigint[])"
+    return await db.fetch(
+        f"SELECT {COLUMNS} FROM ledger_entries l WHERE {where}"
+        " ORDER BY l.transaction_date DESC, l.id DESC",
+        *params.values,
+    )
+
+
 async def list_entries_for_companies(
     db: Executor,
     company_ids: Sequence[int],

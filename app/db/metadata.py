@@ -10,7 +10,7 @@ import asyncpg
 
 from app.db.documents import Executor
 from app.db.params import Params
-from app.metadata.store import FIELDS, READ_FIELDS  # one list of metadata fields for every backend
+from app.domain import FIELDS, READ_FIELDS  # one list of metadata fields for every backend
 
 __all__ = [
     "FIELDS",

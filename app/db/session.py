@@ -40,6 +40,25 @@ def _unavailable() -> ApiError:
     return ApiError(MSG_DB_UNAVAILABLE, SERVICE_UNAVAILABLE)
 
 
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+async def _release(pool: asyncpg.Pool, conn: asyncpg.Connection, bound: float) -> None:
+    """Give ``conn`` back; when the request is being cancelled (its budget is spent), close it
+    instead of waiting for the server.
+
+    Releasing a connection whose query was cancelled waits for PostgreSQL to acknowledge
+    (up to ``bound``), and a hung server never does: the request's TIMEOUT answered
+    that much later than VANTA_REQUEST_TIMEOUT_SECONDS. A terminated connection releases at
+    once; the server rolls back whatever it had open, and the pool opens a new one.
+    """
+    if _cancelling() and not conn.is_closed():
+        conn.terminate()
+    await pool.release(conn, timeout=bound)
+
+
 def _timed_out() -> ApiError:
     """PostgreSQL's statement_timeout (SQLSTATE 57014) cancelled the query."""
     return ApiError(MSG_STATEMENT_TIMEOUT, TIMEOUT)
@@ -70,9 +89,8 @@ class DbSession:
             try:
                 return await conn.fetch(sql, *args)  # type: ignore[no-any-return]
             finally:
-                # Bounded like acquire(timeout=...) bounds it: releasing a connection whose
-                # query was cancelled waits for the server, and a hung server never answers.
-                await pool.release(conn, timeout=self._acquire_timeout)
+                # Bounded like acquire(timeout=...) bounds it, and never past a cancellation.
+                await _release(pool, conn, self._acquire_timeout)
         except asyncpg.QueryCanceledError:
             raise _timed_out() from None
         except _UNAVAILABLE:
@@ -89,11 +107,25 @@ class DbSession:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """One connection, one transaction; BEGIN and COMMIT count as round trips too."""
+        pool = self._pool
         try:
-            async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
+            async with asyncio.timeout(self._acquire_timeout):
+                conn = await pool.acquire()
+            try:
                 self.round_trips += 2
-                async with conn.transaction():
+                transaction = conn.transaction()
+                await transaction.start()
+                try:
                     yield Transaction(conn, self)
+                except BaseException:
+                    # Cancelled (request timeout): no ROLLBACK round trip to a server that
+                    # may not answer; closing the connection rolls back (see _release).
+                    if not _cancelling():
+                        await transaction.rollback()
+                    raise
+                await transaction.commit()
+            finally:
+                await _release(pool, conn, self._acquire_timeout)
         except asyncpg.QueryCanceledError:
             raise _timed_out() from None
         except _UNAVAILABLE:

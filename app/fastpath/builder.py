@@ -23,17 +23,23 @@ from typing import Any
 
 from graphql import GraphQLBoolean, GraphQLFloat, GraphQLID, GraphQLInt, GraphQLString
 from graphql.pyutils import Undefined, is_iterable
-from strawberry.schema.schema_converter import GraphQLCoreConverter
 
+from app.fastpath.compat import strawberry_field_of
 from app.fastpath.complete import Children, Fallback, complete, leaf_completer, object_plan
 from app.fastpath.plan import (
-    ATTRIBUTE,
-    TYPENAME,
+    AttributeField,
     LeafShape,
     ListShape,
+    MethodField,
     ObjectPlan,
     ObjectShape,
+    RelationField,
+    ResolverField,
+    Shape,
+    TypenameField,
 )
+
+ComputedField = MethodField | RelationField | ResolverField
 
 __all__ = ["Filler", "compile_filler"]
 
@@ -108,7 +114,7 @@ def _object_list(shape: ListShape, child: Children) -> Callable[[Any], Any]:
 def _origin(shape: LeafShape) -> type | None:
     """The Python class a Strawberry scalar serializes (datetime for DateTime...), if any."""
     extensions = getattr(shape.scalar, "extensions", None) or {}
-    definition = extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    definition = strawberry_field_of(extensions)
     origin = getattr(definition, "origin", None)
     return origin if isinstance(origin, type) else None
 
@@ -125,104 +131,145 @@ def _readable(attr: str) -> bool:
     return attr.isidentifier() and not keyword.iskeyword(attr) and not attr.startswith("__")
 
 
+class _Source:
+    """The filler's source text under construction, and the names it refers to."""
+
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {
+            "isfinite": isfinite,
+            "isinstance": isinstance,
+            "all": all,
+            "map": map,
+            "is_str": str.__instancecheck__,
+            "BaseException": BaseException,
+            "Undefined": Undefined,
+            "nested": _nested,
+            "object_list": _object_list,
+        }
+        self.setup: list[str] = ["children = []"]  # once per call, before the loop
+        self.body: list[str] = []  # once per parent object
+
+
 def compile_filler(plan: ObjectPlan) -> Filler | None:
     """A filler for ``plan``; None when a child needs response paths (resolvers below it
-    take ``info.path``), which only the generic runner tracks."""
-    namespace: dict[str, Any] = {
-        "isfinite": isfinite,
-        "isinstance": isinstance,
-        "all": all,
-        "map": map,
-        "is_str": str.__instancecheck__,
-        "BaseException": BaseException,
-        "Undefined": Undefined,
-    }
-    setup: list[str] = ["children = []"]
-    body: list[str] = []
+    take ``info.path``), which only the generic runner tracks.
+
+    Each field contributes its value (by field kind: constant, attribute, or a column
+    computed before the fill) and its completion (by shape: leaf, list of leaves, object,
+    list of objects), in the plan's order.
+    """
+    src = _Source()
     for index, field in enumerate(plan.fields):
         key = f"K{index}"
-        namespace[key] = field.key
-        if field.kind == TYPENAME:
-            namespace[f"T{index}"] = field.constant
-            body.append(f"out[{key}] = T{index}")
+        src.namespace[key] = field.key
+        if isinstance(field, TypenameField):
+            src.namespace[f"T{index}"] = field.constant
+            src.body.append(f"out[{key}] = T{index}")
             continue
+        _emit_value(src, field, index)
         shape = field.shape
-        assert shape is not None
-        if field.kind == ATTRIBUTE:
-            if _readable(field.attr):
-                body.append(f"v = obj.{field.attr}")
-            else:
-                namespace[f"A{index}"] = field.attr
-                body.append(f"v = getattr(obj, A{index})")
-        else:  # relations, resolvers and methods: their column is computed before
-            setup.append(f"c{index} = columns[{index}]")
-            body.append(f"v = c{index}[i]")
         if isinstance(shape, LeafShape):
-            namespace[f"L{index}"] = leaf_completer(shape)
-            guard = _GUARDS.get(shape.scalar)
-            origin = _origin(shape)
-            if guard is not None:
-                body.append(f"out[{key}] = v if {guard} else L{index}(v)")
-            elif origin is not None:
-                # A value of the scalar's own Python class, serialized inline; anything
-                # else (None included) and any None result take the exact completion.
-                namespace[f"O{index}"] = origin
-                namespace[f"C{index}"] = shape.coerce
-                body.append(
-                    f"out[{key}] = r if (v.__class__ is O{index} and (r := C{index}(v)) "
-                    f"is not None and r is not Undefined) else L{index}(v)"
-                )
-            else:
-                body.append(f"out[{key}] = L{index}(v)")
+            _emit_leaf(src, shape, index, key)
             continue
         child = object_plan(shape)
-        if child is None:  # a list of leaves
-            namespace[f"N{index}"] = _nested(shape, None)
-            if _is_string_list(shape):
-                # String and ID return any str as it is: such a list is its own output.
-                body.append(
-                    f"out[{key}] = v if (v.__class__ is list and all(map(is_str, v))) "
-                    f"else N{index}(v)"
-                )
-            else:
-                body.append(f"out[{key}] = N{index}(v)")
-            continue
-        if child.needs_path:
+        if child is None:
+            _emit_leaf_list(src, shape, index, key)
+        elif child.needs_path:
             return None
-        namespace[f"P{index}"] = child
-        setup.append(f"g{index} = new_group(P{index})")
-        setup.append(f"children.append(g{index})")
-        if isinstance(shape, ObjectShape):
-            namespace[f"Z{index}"] = _null_object(shape.non_null)
-            setup.append(f"o{index} = g{index}.objs.append")
-            setup.append(f"h{index} = g{index}.outs.append")
-            body.extend(
-                [
-                    "if v is None or v is Undefined or isinstance(v, BaseException):",
-                    f"    out[{key}] = Z{index}(v)",
-                    "else:",
-                    "    h = {}",
-                    f"    out[{key}] = h",
-                    f"    o{index}(v)",
-                    f"    h{index}(h)",
-                ]
-            )
+        elif isinstance(shape, ObjectShape):
+            _emit_object(src, shape, child, index, key)
         else:
-            assert isinstance(shape, ListShape)
-            maker = "object_list" if isinstance(shape.item, ObjectShape) else "nested"
-            setup.append(f"N{index} = {maker}(P{index}_shape, g{index})")
-            namespace[f"P{index}_shape"] = shape
-            body.append(f"out[{key}] = N{index}(v)")
-    namespace["nested"] = _nested
-    namespace["object_list"] = _object_list
+            _emit_object_list(src, shape, child, index, key)
+    return _compiled(src, plan.type_name)
+
+
+def _emit_value(src: _Source, field: AttributeField | ComputedField, index: int) -> None:
+    """``v = `` the field's value for ``obj``."""
+    if isinstance(field, AttributeField):
+        if _readable(field.attr):
+            src.body.append(f"v = obj.{field.attr}")
+        else:
+            src.namespace[f"A{index}"] = field.attr
+            src.body.append(f"v = getattr(obj, A{index})")
+        return
+    # relations, resolvers and methods: their column is computed before the fill
+    src.setup.append(f"c{index} = columns[{index}]")
+    src.body.append(f"v = c{index}[i]")
+
+
+def _emit_leaf(src: _Source, shape: LeafShape, index: int, key: str) -> None:
+    src.namespace[f"L{index}"] = leaf_completer(shape)
+    guard = _GUARDS.get(shape.scalar)
+    origin = _origin(shape)
+    if guard is not None:
+        src.body.append(f"out[{key}] = v if {guard} else L{index}(v)")
+    elif origin is not None:
+        # A value of the scalar's own Python class, serialized inline; anything
+        # else (None included) and any None result take the exact completion.
+        src.namespace[f"O{index}"] = origin
+        src.namespace[f"C{index}"] = shape.coerce
+        src.body.append(
+            f"out[{key}] = r if (v.__class__ is O{index} and (r := C{index}(v)) "
+            f"is not None and r is not Undefined) else L{index}(v)"
+        )
+    else:
+        src.body.append(f"out[{key}] = L{index}(v)")
+
+
+def _emit_leaf_list(src: _Source, shape: Shape, index: int, key: str) -> None:
+    src.namespace[f"N{index}"] = _nested(shape, None)
+    if _is_string_list(shape):
+        # String and ID return any str as it is: such a list is its own output.
+        src.body.append(
+            f"out[{key}] = v if (v.__class__ is list and all(map(is_str, v))) else N{index}(v)"
+        )
+    else:
+        src.body.append(f"out[{key}] = N{index}(v)")
+
+
+def _child_group(src: _Source, child: ObjectPlan, index: int) -> None:
+    src.namespace[f"P{index}"] = child
+    src.setup.append(f"g{index} = new_group(P{index})")
+    src.setup.append(f"children.append(g{index})")
+
+
+def _emit_object(src: _Source, shape: ObjectShape, child: ObjectPlan, index: int, key: str) -> None:
+    _child_group(src, child, index)
+    src.namespace[f"Z{index}"] = _null_object(shape.non_null)
+    src.setup.append(f"o{index} = g{index}.objs.append")
+    src.setup.append(f"h{index} = g{index}.outs.append")
+    src.body.extend(
+        [
+            "if v is None or v is Undefined or isinstance(v, BaseException):",
+            f"    out[{key}] = Z{index}(v)",
+            "else:",
+            "    h = {}",
+            f"    out[{key}] = h",
+            f"    o{index}(v)",
+            f"    h{index}(h)",
+        ]
+    )
+
+
+def _emit_object_list(src: _Source, shape: Shape, child: ObjectPlan, index: int, key: str) -> None:
+    assert isinstance(shape, ListShape)
+    _child_group(src, child, index)
+    maker = "object_list" if isinstance(shape.item, ObjectShape) else "nested"
+    src.setup.append(f"N{index} = {maker}(P{index}_shape, g{index})")
+    src.namespace[f"P{index}_shape"] = shape
+    src.body.append(f"out[{key}] = N{index}(v)")
+
+
+def _compiled(src: _Source, type_name: str) -> Filler:
     lines = ["def fill(objs, outs, columns, new_group):"]
-    lines.extend(f"    {line}" for line in setup)
+    lines.extend(f"    {line}" for line in src.setup)
     lines.append("    for i, obj in enumerate(objs):")
     lines.append("        out = outs[i]")
-    lines.extend(f"        {line}" for line in body)
+    lines.extend(f"        {line}" for line in src.body)
     lines.append("    return children")
     source = "\n".join(lines) + "\n"
-    code = compile(source, f"<fastpath filler {plan.type_name}>", "exec")
+    code = compile(source, f"<fastpath filler {type_name}>", "exec")
+    namespace = src.namespace
     exec(code, namespace)  # our own source: see the module docstring
     fill: Filler = namespace["fill"]
     fill.source = source  # type: ignore[attr-defined]  # for debugging and tests

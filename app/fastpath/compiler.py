@@ -25,35 +25,34 @@ from graphql import (
     is_object_type,
     is_specified_scalar_type,
 )
-from graphql.execution.collect_fields import (
+
+from app.fastpath.builder import compile_filler
+from app.fastpath.compat import (
     FieldDetailsList,
     FragmentDetails,
     GroupedFieldSet,
+    VariableValues,
     collect_fields,
     collect_subfields,
+    strawberry_field_of,
 )
-from graphql.execution.values import VariableValues
-from strawberry.schema.schema_converter import GraphQLCoreConverter
-
-from app.fastpath.builder import compile_filler
 from app.fastpath.plan import (
-    ATTRIBUTE,
-    METHOD,
-    RELATION,
-    RESOLVER,
-    TYPENAME,
+    AttributeField,
     FieldPlan,
     LeafShape,
     ListShape,
+    MethodField,
     ObjectPlan,
     ObjectShape,
+    RelationField,
+    ResolverField,
     Shape,
+    TypenameField,
 )
 from schema.relations import RELATION_METADATA_KEY, Relation
 
 __all__ = ["Unsupported", "compile_plan"]
 
-_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 # graphql-core's own scalars return a value of this exact type unchanged.
 _PASSTHROUGH: dict[Any, type] = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool}
 
@@ -95,10 +94,12 @@ def _object_plan(
     fields = [_field_plan(scope, parent, key, details, is_root) for key, details in grouped.items()]
     plan = ObjectPlan(parent.name, fields)
     for field in fields:
-        child = _child_plan(field.shape)
-        if field.kind in (RELATION, RESOLVER) or (child is not None and not child.sync):
+        child = None if isinstance(field, TypenameField) else _child_plan(field.shape)
+        if isinstance(field, RelationField | ResolverField) or (
+            child is not None and not child.sync
+        ):
             plan.sync = False
-        if field.kind == RESOLVER or (child is not None and child.needs_path):
+        if isinstance(field, ResolverField) or (child is not None and child.needs_path):
             plan.needs_path = True
     plan.filler = compile_filler(plan)
     return plan
@@ -110,35 +111,29 @@ def _field_plan(
     node = details[0].node
     name = node.name.value
     if name == "__typename":
-        return FieldPlan(key, TYPENAME, constant=parent.name)
+        return TypenameField(key, parent.name)
     if name.startswith("__"):
         raise Unsupported("introspection")
     field_def = parent.fields.get(name)
     if field_def is None:
         raise Unsupported(f"unknown field {parent.name}.{name}")
-    definition: Any = field_def.extensions.get(_BACKREF)
+    definition: Any = strawberry_field_of(field_def.extensions)
     if definition is None or definition.extensions:
         raise Unsupported(f"{parent.name}.{name} has field extensions")
     shape = _shape(scope, field_def.type, details)
     relation = (definition.metadata or {}).get(RELATION_METADATA_KEY)
     method = _plain_method(definition.base_resolver)
     if not is_root and method is not None and relation is None and not field_def.args:
-        return FieldPlan(key, METHOD, shape=shape, method=method)
+        return MethodField(key, shape, method)
     if is_root or (definition.base_resolver is not None and relation is None):
-        return FieldPlan(
-            key,
-            RESOLVER,
-            shape=shape,
-            field_def=field_def,
-            field_nodes=[d.node for d in details],
-            parent_type=parent,
-            return_type=field_def.type,
+        return ResolverField(
+            key, shape, field_def, [d.node for d in details], parent, field_def.type
         )
     if field_def.args:
         raise Unsupported(f"{parent.name}.{name} takes arguments but has no resolver")
     if isinstance(relation, Relation):
-        return FieldPlan(key, RELATION, shape=shape, relation=relation)
-    return FieldPlan(key, ATTRIBUTE, shape=shape, attr=definition.python_name)
+        return RelationField(key, shape, relation)
+    return AttributeField(key, shape, definition.python_name)
 
 
 def _plain_method(resolver: Any) -> Any:

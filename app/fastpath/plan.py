@@ -7,7 +7,7 @@ immutable afterwards; running it needs only the request's context and variables.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import FieldNode, GraphQLField, GraphQLObjectType, GraphQLOutputType
@@ -15,24 +15,18 @@ from graphql import FieldNode, GraphQLField, GraphQLObjectType, GraphQLOutputTyp
 from schema.relations import Relation
 
 __all__ = [
-    "ATTRIBUTE",
-    "METHOD",
-    "RELATION",
-    "RESOLVER",
-    "TYPENAME",
+    "AttributeField",
     "FieldPlan",
     "LeafShape",
     "ListShape",
+    "MethodField",
     "ObjectPlan",
     "ObjectShape",
+    "RelationField",
+    "ResolverField",
     "Shape",
+    "TypenameField",
 ]
-
-TYPENAME = 0  # a constant: the parent type's name
-ATTRIBUTE = 1  # getattr(parent, attr): what Strawberry's default resolver does
-RELATION = 2  # one batched DataLoader.load per distinct key of all parents
-RESOLVER = 3  # the field's real Strawberry resolver, called per parent
-METHOD = 4  # a plain sync method of the parent (no arguments, no info): method(parent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,22 +58,60 @@ class ObjectShape:
 Shape = LeafShape | ListShape | ObjectShape
 
 
-@dataclass(slots=True)
-class FieldPlan:
-    """One response key of an object: where its value comes from and how to complete it."""
+# One class per way a response key gets its value.
+
+
+@dataclass(frozen=True, slots=True)
+class TypenameField:
+    """``__typename``: a constant, the parent type's name."""
 
     key: str
-    kind: int
-    shape: Shape | None = None  # None for TYPENAME
-    constant: str = ""  # TYPENAME
-    attr: str = ""  # ATTRIBUTE
-    method: Callable[[Any], Any] | None = None  # METHOD
-    relation: Relation | None = None  # RELATION
-    # RESOLVER: what graphql-core would pass to the resolver.
-    field_def: GraphQLField | None = None
-    field_nodes: list[FieldNode] = field(default_factory=list)
-    parent_type: GraphQLObjectType | None = None
-    return_type: GraphQLOutputType | None = None
+    constant: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeField:
+    """``getattr(parent, attr)``: what Strawberry's default resolver does."""
+
+    key: str
+    shape: Shape
+    attr: str
+
+
+@dataclass(frozen=True, slots=True)
+class MethodField:
+    """A plain sync method of the parent (no arguments, no info): ``method(parent)``."""
+
+    key: str
+    shape: Shape
+    method: Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class RelationField:
+    """One batched load per distinct key of all parents, through the relation's Source."""
+
+    key: str
+    shape: Shape
+    relation: Relation
+
+
+@dataclass(frozen=True, slots=True)
+class ResolverField:
+    """The field's real Strawberry resolver, called per parent with what graphql-core
+    would pass it."""
+
+    key: str
+    shape: Shape
+    field_def: GraphQLField
+    field_nodes: list[FieldNode]
+    parent_type: GraphQLObjectType
+    return_type: GraphQLOutputType
+
+
+FieldPlan = TypenameField | AttributeField | MethodField | RelationField | ResolverField
+# Fields whose values are computed as a column before the level's dicts are filled.
+COMPUTED = (MethodField, RelationField, ResolverField)
 
 
 @dataclass(slots=True)

@@ -19,18 +19,18 @@ from typing import Any
 
 from graphql import FragmentDefinitionNode, GraphQLResolveInfo, GraphQLSchema
 from graphql import OperationDefinitionNode as Operation
-from graphql.execution.values import VariableValues, get_argument_values
 from graphql.pyutils import Path
-from graphql.type.definition import GraphQLResolveInfoHelpers
 
+from app.fastpath.compat import GraphQLResolveInfoHelpers, VariableValues, get_argument_values
 from app.fastpath.complete import Fallback, complete, leaves, object_plan, objects
 from app.fastpath.plan import (
-    METHOD,
-    RELATION,
-    RESOLVER,
-    FieldPlan,
+    AttributeField,
     LeafShape,
+    MethodField,
     ObjectPlan,
+    RelationField,
+    ResolverField,
+    TypenameField,
 )
 
 __all__ = ["Fallback", "RunState", "run_plan"]
@@ -112,14 +112,13 @@ async def _load(group: _Group, state: RunState, columns: dict[int, list[Any]]) -
     awaitables: list[Any] = []
     # (column, position in column, index in awaitables) for values still to come
     slots: list[tuple[list[Any], int, int]] = []
-    relations: list[tuple[int, FieldPlan, list[Any], list[Any], int]] = []
+    relations: list[tuple[int, RelationField, list[Any], list[Any], int]] = []
     objs = group.objs
     try:
         for index, field in enumerate(group.plan.fields):
-            if field.kind == RELATION:
+            if isinstance(field, RelationField):
                 relation = field.relation
-                assert relation is not None
-                loader = getattr(state.context.loaders, relation.loader)
+                loader = state.context.loaders.of(relation.source)
                 keys = list(map(attrgetter(relation.key), objs))
                 present = [key for key in keys if key is not None]
                 # A caching loader answers a repeated key from its cache; a non-caching
@@ -128,7 +127,7 @@ async def _load(group: _Group, state: RunState, columns: dict[int, list[Any]]) -
                 relations.append((index, field, keys, unique, len(awaitables)))
                 # One future for all keys of the relation (they join the same batch).
                 awaitables.append(loader.load_many(unique))
-            elif field.kind == RESOLVER:
+            elif isinstance(field, ResolverField):
                 column = columns[index] = _call_resolver(field, group, state)
                 for position, value in enumerate(column):
                     if isawaitable(value):
@@ -141,7 +140,6 @@ async def _load(group: _Group, state: RunState, columns: dict[int, list[Any]]) -
     for column, position, at in slots:
         column[position] = results[at]
     for index, field, keys, unique, at in relations:
-        assert field.relation is not None
         values = results[at]
         if len(unique) == len(keys):  # no None and no repeated key: values match keys
             columns[index] = values
@@ -191,8 +189,7 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
         future.exception()
 
 
-def _call_resolver(field: FieldPlan, group: _Group, state: RunState) -> list[Any]:
-    assert field.field_def is not None and field.parent_type is not None
+def _call_resolver(field: ResolverField, group: _Group, state: RunState) -> list[Any]:
     try:
         args = get_argument_values(field.field_def, field.field_nodes[0], state.variables)
     except Exception as error:
@@ -208,7 +205,7 @@ def _call_resolver(field: FieldPlan, group: _Group, state: RunState) -> list[Any
         info = GraphQLResolveInfo(
             name,
             field.field_nodes,
-            field.return_type,  # type: ignore[arg-type]
+            field.return_type,
             field.parent_type,
             Path(parent_path, field.key, type_name),
             state.schema,
@@ -238,7 +235,7 @@ def _build(group: _Group, columns: dict[int, list[Any]]) -> list[_Group]:
     objs, outs, paths = group.objs, group.outs, group.paths
     plan = group.plan
     for index, field in enumerate(plan.fields):
-        if field.kind == METHOD:
+        if isinstance(field, MethodField):
             columns[index] = _call_method(field, objs)
     if plan.filler is not None:
         try:
@@ -250,13 +247,14 @@ def _build(group: _Group, columns: dict[int, list[Any]]) -> list[_Group]:
     children: list[_Group] = []
     for index, field in enumerate(plan.fields):
         key = field.key
-        shape = field.shape
-        if shape is None:  # __typename
+        if isinstance(field, TypenameField):
             for out in outs:
                 out[key] = field.constant
             continue
+        shape = field.shape
         values = columns.get(index)
         if values is None:
+            assert isinstance(field, AttributeField)
             try:
                 values = [getattr(obj, field.attr) for obj in objs]
             except Exception as error:
@@ -281,9 +279,8 @@ def _build(group: _Group, columns: dict[int, list[Any]]) -> list[_Group]:
     return children
 
 
-def _call_method(field: FieldPlan, objs: list[Any]) -> list[Any]:
+def _call_method(field: MethodField, objs: list[Any]) -> list[Any]:
     method = field.method
-    assert method is not None
     try:
         values = [method(obj) for obj in objs]
     except Exception as error:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 from typing import Any
-
-from aiohttp import web
 
 from app.db.documents import Executor
 from app.metadata.postgres import PostgresMetadataStore
 from app.metadata.store import MetadataStore, RoundTripCounter
 
-__all__ = ["MetadataBackend", "metadata_backend_ctx"]
+__all__ = ["MetadataBackend"]
 
 
 class MetadataBackend:
@@ -41,28 +38,3 @@ class MetadataBackend:
         if self.kind == "postgres":
             return PostgresMetadataStore(db)
         return self._mongo_store(self.collection, counter or db)  # type: ignore[no-any-return]
-
-
-def metadata_backend_ctx(
-    key: web.AppKey[MetadataBackend], mongo_client_factory: Callable[[], Any] | None = None
-) -> Callable[[web.Application], AsyncIterator[None]]:
-    """A cleanup_ctx that opens the MongoDB client (mongo backend) and closes it at shutdown."""
-    from app.keys import SETTINGS
-    from app.metadata.mongo_client import create_mongo_client, metadata_collection
-
-    async def ctx(app: web.Application) -> AsyncIterator[None]:
-        settings = app[SETTINGS]
-        if settings.metadata_backend != "mongo":
-            app[key] = MetadataBackend("postgres")
-            yield
-            return
-        assert settings.mongodb_url is not None
-        factory = mongo_client_factory or (lambda: create_mongo_client(settings.mongodb_url))
-        client = factory()
-        app[key] = MetadataBackend("mongo", metadata_collection(client, settings.mongodb_url))
-        try:
-            yield
-        finally:
-            await client.close()
-
-    return ctx

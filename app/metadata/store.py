@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from app.domain import FIELDS, READ_FIELDS
+
 __all__ = [
     "FIELDS",
     "READ_FIELDS",
@@ -16,25 +18,6 @@ __all__ = [
     "RoundTripCounter",
     "SearchHit",
 ]
-
-# Every metadata field a document can carry (DESIGN.md section 4).
-FIELDS = (
-    "tags",
-    "keywords",
-    "classification",
-    "summary",
-    "invoice_number",
-    "vendor_name",
-    "total_amount",
-    "currency",
-    "risk_score",
-    "entities",
-    "text",
-)
-# What fetch_many returns: the fields a GraphQL selection can reach (the text never is),
-# except the entities. They are most of a row's bytes and decoding, and few queries select
-# them, so fetch_entities reads them apart, only when selected.
-READ_FIELDS = tuple(name for name in FIELDS if name not in ("text", "entities"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,13 +16,14 @@ from collections import OrderedDict
 from typing import Any
 
 from app.cache.backend import CacheBackend, CacheUnavailable
+from app.cache.sizing import DICT_SLOT_OVERHEAD, sizeof
 from app.errors import (
     BAD_REQUEST,
     PERSISTED_QUERY_MISMATCH,
     PERSISTED_QUERY_NOT_FOUND,
     PERSISTED_QUERY_NOT_SUPPORTED,
 )
-from app.graphql_request import GraphQLRequest, RequestError
+from app.protocol import Operation, RequestError
 
 __all__ = ["PersistedQueries", "persisted_hash"]
 
@@ -30,7 +31,7 @@ MSG_NOT_FOUND = "PersistedQueryNotFound"  # Apollo Client matches this text
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
-def persisted_hash(request: GraphQLRequest) -> str | None:
+def persisted_hash(request: Operation) -> str | None:
     """The requested sha256 hash, None without ``persistedQuery``; 400 when malformed."""
     extension: Any = (request.extensions or {}).get("persistedQuery")
     if extension is None:
@@ -56,26 +57,42 @@ class PersistedQueries:
     the full query, which always works.
     """
 
-    def __init__(self, backend: CacheBackend, ttl_seconds: int, memo_size: int = 1024) -> None:
+    def __init__(
+        self,
+        backend: CacheBackend,
+        ttl_seconds: int,
+        memo_size: int = 1024,
+        memo_max_bytes: int = 4 * 1024 * 1024,
+    ) -> None:
         self._backend = backend
         self._ttl = ttl_seconds
         # Content-addressed, so a local copy can never be stale: hot hashes skip the backend.
-        self._memo: OrderedDict[str, str] = OrderedDict()
+        # Bounded by count and by the bytes it really holds (queries may be megabytes).
+        self._memo: OrderedDict[str, tuple[str, int]] = OrderedDict()
         self._memo_size = memo_size
+        self._memo_max_bytes = memo_max_bytes
+        self.memo_bytes = 0
 
     def _remember(self, digest: str, query: str) -> None:
-        self._memo[digest] = query
-        self._memo.move_to_end(digest)
-        if len(self._memo) > self._memo_size:
-            self._memo.popitem(last=False)
+        size = sizeof(digest, query) + DICT_SLOT_OVERHEAD
+        old = self._memo.pop(digest, None)
+        if old is not None:
+            self.memo_bytes -= old[1]
+        if size > self._memo_max_bytes:
+            return
+        self._memo[digest] = (query, size)
+        self.memo_bytes += size
+        while len(self._memo) > self._memo_size or self.memo_bytes > self._memo_max_bytes:
+            self.memo_bytes -= self._memo.popitem(last=False)[1][1]
 
-    async def resolve(self, request: GraphQLRequest) -> tuple[GraphQLRequest, str | None]:
+    async def resolve(self, request: Operation) -> tuple[Operation, str | None]:
         """(request with its query text, hash to register after validation or None)."""
         digest = persisted_hash(request)
         if digest is None:
             return request, None
         if request.query is None:
-            query = self._memo.get(digest)
+            memo = self._memo.get(digest)
+            query = None if memo is None else memo[0]
             if query is None:
                 try:
                     stored, _ = await self._backend.get(digest)

@@ -22,8 +22,8 @@ from app.errors import (
     PERSISTED_QUERY_NOT_IN_LIST,
     QUERY_NOT_IN_SAFELIST,
 )
-from app.graphql_request import GraphQLRequest, RequestError
 from app.persisted.apq import persisted_hash
+from app.protocol import Operation, RequestError
 
 __all__ = ["MANIFEST_FORMAT", "ManifestError", "TrustedDocuments"]
 
@@ -67,7 +67,7 @@ class TrustedDocuments:
             bodies[op_id] = body
         return cls(bodies)
 
-    def resolve(self, request: GraphQLRequest) -> GraphQLRequest:
+    def resolve(self, request: Operation) -> Operation:
         """The request with its manifest body; RequestError for anything not listed."""
         digest = persisted_hash(request)
         if digest is not None and request.query is None:

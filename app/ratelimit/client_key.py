@@ -12,10 +12,10 @@ from collections.abc import Callable, Sequence
 from aiohttp import web
 
 from app.auth import TokenVerifier
-from app.bearer import viewer_of
 from app.config import IPNetwork
 from app.errors import ApiError
-from app.graphql_request import RequestError
+from app.identity import viewer_of
+from app.protocol import RequestError
 
 __all__ = ["client_ip", "key_function"]
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import orjson
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from app.encoding import JSON, error_body, error_response
 from app.errors import RATE_LIMITED
 from app.ratelimit.fallback import FallbackLimiter
 from app.ratelimit.policy import Decision
-from app.request_id import REQUEST_ID_HEADER, request_id_of
+from app.request_id import request_id_of
 
 __all__ = ["EXEMPT_PATHS", "MSG_RATE_LIMITED", "rate_limit_middleware"]
 
@@ -61,15 +61,5 @@ def rate_limit_middleware(
 def _limited(request: web.Request, decision: Decision) -> web.Response:
     headers = decision.headers()
     seconds = int(headers["Retry-After"])
-    body = {
-        "errors": [
-            {
-                "message": MSG_RATE_LIMITED.format(seconds=seconds),
-                "extensions": {"code": RATE_LIMITED, "retryAfter": seconds},
-            }
-        ]
-    }
-    headers[REQUEST_ID_HEADER] = request_id_of(request)
-    return web.Response(
-        body=orjson.dumps(body), status=429, content_type="application/json", headers=headers
-    )
+    body = error_body(MSG_RATE_LIMITED.format(seconds=seconds), RATE_LIMITED, retryAfter=seconds)
+    return error_response(body, 429, JSON, request_id_of(request), headers)

@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient
 
 from app.db.session import DbSession
 from app.errors import ApiError
-from app.keys import DB_POOL
+from app.resources import DB_POOL
 from tests.conftest import Api, StartApp, TestDatabase, make_token
 from tests.services import TcpProxy
 
@@ -195,3 +195,61 @@ async def test_a_released_connection_waits_for_the_server_at_most_the_acquire_ti
     assert await session.fetch("SELECT 1") == []
     assert pool.released == [{"timeout": 0.75}]
     assert session.round_trips == 1
+
+
+async def test_request_timeout_is_not_extended_by_the_pool_release(
+    start_app: StartApp, proxy: TcpProxy, test_db: TestDatabase
+) -> None:
+    """The budget includes giving the connection back: with a hung server, releasing a
+    cancelled connection would wait the whole acquire timeout (here an hour)."""
+    import asyncio
+
+    overrides = {
+        "database_url": _via(test_db.url, proxy.port),
+        "db_pool_min": 1,
+        "request_timeout_seconds": 0.5,
+        "db_acquire_timeout_seconds": 3600.0,
+    }
+    async with start_app(**overrides) as client:
+        assert (await _query(client))[0] == 200
+        proxy.stall()
+        try:
+            # Answered while PostgreSQL is still stalled, or the release was inside.
+            status, body = await asyncio.wait_for(_query(client), timeout=60)
+        finally:
+            proxy.restore()
+        assert status == 504
+        assert _codes(body) == ["TIMEOUT"]
+        status, body = await _query(client)  # the pool recovers with a fresh connection
+        assert status == 200 and "errors" not in body, body
+
+
+async def test_mutation_timeout_is_not_extended_by_rollback_or_release(
+    start_app: StartApp, proxy: TcpProxy, test_db: TestDatabase
+) -> None:
+    import asyncio
+
+    overrides = {
+        "database_url": _via(test_db.url, proxy.port),
+        "db_pool_min": 1,
+        "request_timeout_seconds": 0.5,
+        "db_acquire_timeout_seconds": 3600.0,
+    }
+    mutation = 'mutation { approveLedgerEntry(id: "1") { id } }'
+    async with start_app(**overrides) as client:
+        assert (await _query(client))[0] == 200
+        proxy.stall()
+        try:
+            response = await asyncio.wait_for(
+                client.post(
+                    "/graphql",
+                    json={"query": mutation},
+                    headers={"Authorization": f"Bearer {make_token()}"},
+                ),
+                timeout=60,
+            )
+            body = await response.json()
+        finally:
+            proxy.restore()
+        assert response.status == 504, body
+        assert _codes(body) == ["TIMEOUT"]

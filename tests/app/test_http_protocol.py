@@ -323,7 +323,7 @@ async def test_data_query_is_service_unavailable_when_postgres_unreachable(
 async def test_unexpected_failure_outside_execution_is_masked(
     api: Api, admin_token: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import app.serving as serving
+    import app.request_context as serving
 
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("secret internals")

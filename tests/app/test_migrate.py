@@ -70,7 +70,7 @@ async def test_changed_applied_file_is_a_clear_error(test_db: TestDatabase, tmp_
 async def test_failing_migration_leaves_no_trace(test_db: TestDatabase, tmp_path: Path) -> None:
     url = await test_db.create_empty()
     directory = _copy_migrations(tmp_path)
-    (directory / "0003_broken.sql").write_text(
+    (directory / "9999_broken.sql").write_text(
         "CREATE TABLE half_done (id int);\nSELECT no_such_column FROM companies;\n"
     )
     with pytest.raises(asyncpg.UndefinedColumnError):

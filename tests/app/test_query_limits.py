@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from graphql import parse, validate
-from strawberry.extensions import AddValidationRules
 
 from app.config import Settings
 from app.server import create_app
 from schema.build import build_schema
 from schema.limits import QueryLimits, limit_rules
+from schema.prepared import UsePreparedDocument
 from tests.conftest import Api, make_token
 from tests.world import World
 
@@ -147,15 +147,15 @@ def test_limits_are_validation_rules_any_executor_gets() -> None:
 
 
 def test_rule_classes_are_built_once_per_schema() -> None:
-    """The validation cache keys on the rule classes: new classes per request would defeat it."""
+    """Stock execution's fallback validation gets the schema's own rule classes every time."""
     schema = build_schema(Settings())
 
     def rules_of_one_request() -> tuple[object, ...]:
         for factory in schema.extensions:
             extension = factory()  # type: ignore[operator]
-            if isinstance(extension, AddValidationRules):
-                return tuple(extension.validation_rules)
-        raise AssertionError("no AddValidationRules extension")
+            if isinstance(extension, UsePreparedDocument):
+                return extension.rules
+        raise AssertionError("no UsePreparedDocument extension")
 
     assert rules_of_one_request() == rules_of_one_request() == schema.query_rules
     assert limit_rules(QueryLimits()) != limit_rules(QueryLimits())  # fresh classes per call

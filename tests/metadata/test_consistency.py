@@ -14,9 +14,9 @@ from pymongo.errors import AutoReconnect
 from app.config import Settings
 from app.db import document_writes
 from app.db import metadata as metadata_sql
-from app.keys import METADATA
 from app.metadata.commands import run_reconcile
 from app.metadata.reconcile import ReconcileReport
+from app.resources import METADATA
 from tests.conftest import Api, TestDatabase, make_token
 from tests.metadata.conftest import DualWorld
 

@@ -20,6 +20,8 @@ from app.metadata.postgres import PostgresMetadataStore
 from app.metadata.store import READ_FIELDS, MetadataRecord, MetadataStore
 from app.migrate import apply_migrations
 from loaders import batch
+from loaders.source import Backends
+from schema.types import DocumentMetadata
 from tests.conftest import TestDatabase
 from tests.metadata.conftest import MongoTarget, collection_of, new_mongo_database
 
@@ -160,7 +162,12 @@ async def test_metadata_loader_answers_in_key_order_with_none_for_missing(fx: Fi
         await fx.store.write(_with(record, vendor_name=f"V{i}"))
     keys = [records[2].document_id, 424_242, records[0].document_id, records[1].document_id]
     before = fx.session.round_trips
-    result = await batch.metadata(fx.store, None, keys)
+    result = await batch.metadata(
+        Backends(fx.session, fx.store),
+        None,
+        keys,
+        DocumentMetadata.from_row,  # type: ignore[arg-type]
+    )
     assert fx.session.round_trips == before + 1
     assert [m.vendor_name if m else None for m in result] == ["V2", None, "V0", "V1"]
 

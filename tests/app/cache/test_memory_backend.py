@@ -31,7 +31,9 @@ async def test_zero_ttl_is_not_stored() -> None:
 
 
 async def test_least_recently_used_entry_leaves_first_when_over_budget() -> None:
-    cache = MemoryBackend(max_bytes=3 * (1 + 100 + 200))  # three entries of 100 bytes fit
+    probe = MemoryBackend(max_bytes=10_000)
+    await probe.set("a", b"x" * 100, ttl=60)
+    cache = MemoryBackend(max_bytes=3 * probe.size + 10)  # three entries of 100 bytes fit
     for key in "abc":
         await cache.set(key, b"x" * 100, ttl=60)
     await cache.get("a")  # a is now more recent than b

@@ -16,7 +16,7 @@ from app.config import Settings
 from app.db.pool import create_pool
 from app.db.session import DbSession
 from app.execution import execute_operation
-from app.graphql_request import GraphQLRequest, RequestError
+from app.protocol import Operation, RequestError
 from loaders.factory import create_loaders
 from schema.build import VantaSchema, build_schema
 from schema.context import Context
@@ -64,7 +64,7 @@ class Executor:
             viewer=viewer,
             request_id="req-test",
         )
-        request = GraphQLRequest(query, variables, operation_name, None)
+        request = Operation(query, variables, operation_name, None)
         try:
             outcome = await execute_operation(self.schema, request, context, allow_mutations=True)
         except RequestError as error:
@@ -114,7 +114,7 @@ async def run_without_database(schema: Any, query: str, *, fast: bool) -> tuple[
     )
     outcome = await execute_operation(
         schema,
-        GraphQLRequest(query, None, None, None),
+        Operation(query, None, None, None),
         context,  # type: ignore[arg-type]
         allow_mutations=False,
     )

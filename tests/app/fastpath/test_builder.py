@@ -12,9 +12,9 @@ import pytest
 import strawberry
 from graphql.execution.values import get_variable_values
 
+from app.documents.prepared import PreparedDocuments
 from app.fastpath.builder import compile_filler
 from app.fastpath.complete import object_plan
-from app.fastpath.documents import DocumentCache
 from app.fastpath.plan import ObjectPlan
 from tests.app.fastpath.conftest import run_without_database
 
@@ -139,11 +139,11 @@ async def test_values_answer_like_stock(name: str) -> None:
 
 
 def _plans(query: str) -> list[ObjectPlan]:
-    cache = DocumentCache(SCHEMA._schema)
-    prepared = cache.prepare(query, None)
-    assert prepared is not None
+    prepared = PreparedDocuments(SCHEMA, max_bytes=1 << 20, default_ttl=60).prepare(query)
+    operation = prepared.operation(None)
+    assert operation is not None and operation.fast is not None
     variables = get_variable_values(SCHEMA._schema, [], {})
-    plan = cache.plan(prepared, variables)  # type: ignore[arg-type]
+    plan = operation.fast.plan(variables)  # type: ignore[arg-type]
     assert plan is not None
     plans = [plan]
     for field in plan.fields:

@@ -15,9 +15,11 @@ from strawberry.permission import BasePermission
 
 from app.auth import Viewer
 from app.config import Settings
+from app.documents.prepared import PreparedDocuments
 from app.execution import execute_operation
-from app.fastpath.documents import DocumentCache
-from app.graphql_request import GraphQLRequest
+from app.protocol import Operation
+from schema.build import VantaSchema
+from schema.prepared import UsePreparedDocument
 from tests.app.fastpath.conftest import Executor, Result, run_without_database
 
 
@@ -210,21 +212,25 @@ async def test_small_schema_supported_query_is_fast() -> None:
 
 
 def test_document_cache_is_bounded_and_plans_follow_condition_variables() -> None:
-    cache = DocumentCache(SMALL._schema, maxsize=2)
+    one = PreparedDocuments(SMALL, max_bytes=1 << 20, default_ttl=60).prepare("{ a: cat { name } }")
+    cache = PreparedDocuments(SMALL, max_bytes=2 * one.size, default_ttl=60)
     for name in ("a", "b", "c"):
-        assert cache.prepare(f"{{ {name}: cat {{ name }} }}", None) is not None
-    assert len(cache) == 2
-    prepared = cache.prepare("query ($s: Boolean!) { cat { name @skip(if: $s) } }", None)
-    assert prepared is not None and prepared.condition_variables == ("s",)
+        assert cache.prepare(f"{{ {name}: cat {{ name }} }}").valid
+    assert len(cache) == 2 and cache.size_bytes <= 2 * one.size
+    prepared = cache.prepare("query ($s: Boolean!) { cat { name @skip(if: $s) } }")
+    operation = prepared.operation(None)
+    assert operation is not None and operation.fast is not None
+    fast = operation.fast
+    assert fast.condition_variables == ("s",)
     from graphql import get_variable_values
 
     plans = []
     for skip in (True, False):
         values = get_variable_values(
-            SMALL._schema, prepared.operation.variable_definitions, {"s": skip}
+            SMALL._schema, fast.operation.variable_definitions, {"s": skip}
         )
         assert not isinstance(values, list)
-        plans.append(cache.plan(prepared, values))
+        plans.append(fast.plan(values))
     assert plans[0] is not plans[1]
     assert [f.key for f in plans[1].fields[0].shape.plan.fields] == ["name"]  # type: ignore[union-attr]
     assert plans[0].fields[0].shape.plan.fields == []  # type: ignore[union-attr]
@@ -240,17 +246,24 @@ class NoAliases(ValidationRule):
 
 
 def _limited(*, expose: bool) -> strawberry.Schema:
-    schema = strawberry.Schema(
+    """A schema with its own query limits: exposed as VantaSchema does (the prepared-document
+    stage applies them, and the fast path runs), or hidden in extensions of its own (only
+    stock execution can apply them: no fast path)."""
+    if expose:
+        schema: strawberry.Schema = VantaSchema(
+            query=Query,
+            extensions=[lambda: UsePreparedDocument(rules=[NoAliases], max_tokens=12)],
+        )
+        schema.query_rules = (NoAliases,)  # type: ignore[attr-defined]
+        schema.max_tokens = 12  # type: ignore[attr-defined]
+        return schema
+    return strawberry.Schema(
         query=Query,
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=12),
             lambda: AddValidationRules([NoAliases]),
         ],
     )
-    if expose:  # as schema.build does: the limits an executor outside execute must apply
-        schema.query_rules = (NoAliases,)  # type: ignore[attr-defined]
-        schema.max_tokens = 12  # type: ignore[attr-defined]
-    return schema
 
 
 async def _run(schema: strawberry.Schema, query: str, fast: bool) -> tuple[int, bytes, str]:
@@ -264,7 +277,7 @@ async def _run(schema: strawberry.Schema, query: str, fast: bool) -> tuple[int, 
     )
     outcome = await execute_operation(
         schema,  # type: ignore[arg-type]
-        GraphQLRequest(query, None, None, None),
+        Operation(query, None, None, None),
         context,  # type: ignore[arg-type]
         allow_mutations=False,
     )

@@ -14,10 +14,10 @@ import aiohttp
 import pytest
 import redis.asyncio as aioredis
 
-from app.keys import RATE_LIMITER
 from app.ratelimit.memory import InProcessLimiter
 from app.ratelimit.policy import Quota
 from app.ratelimit.redis_gcra import RedisLimiter
+from app.resources import RATE_LIMITER
 from tests.conftest import JWT_SECRET, StartApp, TestDatabase
 from tests.services import RedisProcess, free_port, redis_url
 

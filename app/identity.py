@@ -1,7 +1,10 @@
-"""The caller of an HTTP request, from its bearer token: verified once per request.
+"""The identity stage: the caller of a request, from its bearer token.
 
-The rate limiter (outermost middleware) and the GraphQL handler both need it; the first
-to ask verifies the signature and the result, or the failure, is kept on the request.
+Every transport names its caller the same way: an HTTP request (POST, GET, multipart, the
+SSE request and the WebSocket upgrade) by its ``Authorization`` header, verified once per
+request (the rate limiter and the endpoint both ask; the first verifies and the outcome,
+or the failure, is kept on the request); a WebSocket by the ``Authorization`` entry of its
+``connection_init`` payload, through ``viewer_from_authorization``.
 """
 
 from __future__ import annotations
@@ -10,9 +13,9 @@ from aiohttp import web
 
 from app.auth import TokenVerifier, Viewer
 from app.errors import UNAUTHENTICATED, ApiError
-from app.graphql_request import RequestError
+from app.protocol import RequestError
 
-__all__ = ["viewer_of"]
+__all__ = ["viewer_from_authorization", "viewer_of"]
 
 _OUTCOME = web.RequestKey("bearer_outcome", object)
 _HEADER_ERROR = "Authorization must be 'Bearer <token>'."
@@ -34,9 +37,25 @@ def viewer_of(request: web.Request, verifier: TokenVerifier) -> Viewer | None:
 
 
 def _verify(request: web.Request, verifier: TokenVerifier) -> Viewer | Exception | bool:
-    header = request.headers.get("Authorization")
+    outcome = _outcome(request.headers.get("Authorization"), verifier)
+    return False if outcome is None else outcome  # a stored None would read as "not verified"
+
+
+def viewer_from_authorization(header: str | None, verifier: TokenVerifier) -> Viewer | None:
+    """The viewer of an ``Authorization`` value (``Bearer <token>``); None when absent.
+
+    Raises as ``viewer_of`` does: RequestError (401) for a malformed value, ApiError
+    (UNAUTHENTICATED) for a token that does not verify.
+    """
+    outcome = _outcome(header, verifier)
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def _outcome(header: str | None, verifier: TokenVerifier) -> Viewer | Exception | None:
     if not header:
-        return False  # anonymous (a stored None would read as "not verified yet")
+        return None  # anonymous
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return RequestError(

@@ -1,9 +1,8 @@
-"""Read a GraphQL request out of HTTP: GET parameters, a JSON body (one operation or a batch
-array) or application/graphql."""
+"""The HTTP transport: GET parameters, a JSON body (one operation or a batch array) or
+application/graphql, decoded to ``Operation``s (multipart uploads: app.transport.multipart)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -16,30 +15,12 @@ from app.errors import (
     PAYLOAD_TOO_LARGE,
     UNSUPPORTED_MEDIA_TYPE,
 )
+from app.protocol import Operation, RequestError
 
-__all__ = ["GraphQLRequest", "RequestError", "parse_operations", "parse_request"]
-
-
-@dataclass(frozen=True, slots=True)
-class GraphQLRequest:
-    query: str | None
-    variables: dict[str, Any] | None
-    operation_name: str | None
-    extensions: dict[str, Any] | None
+__all__ = ["parse_operations", "parse_request"]
 
 
-class RequestError(Exception):
-    """A request that cannot be executed at all; becomes a 4xx GraphQL-shaped response."""
-
-    def __init__(self, status: int, message: str, code: str, headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.code = code
-        self.headers = headers or {}
-
-
-async def parse_request(request: web.Request) -> GraphQLRequest:
+async def parse_request(request: web.Request) -> Operation:
     """The one operation the client sent; RequestError (4xx) for an unusable request or a batch."""
     operations, batched = await parse_operations(request, max_batch=1)
     if batched:
@@ -47,16 +28,14 @@ async def parse_request(request: web.Request) -> GraphQLRequest:
     return operations[0]
 
 
-async def parse_operations(
-    request: web.Request, max_batch: int
-) -> tuple[list[GraphQLRequest], bool]:
+async def parse_operations(request: web.Request, max_batch: int) -> tuple[list[Operation], bool]:
     """The operations the client sent and whether they came as a batch (a JSON array body).
 
     A batch holds 1..``max_batch`` objects, each an operation of its own; more is
     BATCH_TOO_LARGE. RequestError (4xx) when the HTTP request is unusable.
     """
     payload = await _payload(request)
-    if isinstance(payload, GraphQLRequest):
+    if isinstance(payload, Operation):
         return [payload], False
     if isinstance(payload, list):
         if not payload:
@@ -69,17 +48,17 @@ async def parse_operations(
             )
         if not all(isinstance(item, dict) for item in payload):
             raise RequestError(400, "Every operation in a batch must be an object.", BAD_REQUEST)
-        return [_graphql_request(item) for item in payload], True
+        return [_operation(item) for item in payload], True
     if not isinstance(payload, dict):
         raise RequestError(400, "The request body must be a JSON object.", BAD_REQUEST)
-    return [_graphql_request(payload)], False
+    return [_operation(payload)], False
 
 
-async def _payload(request: web.Request) -> GraphQLRequest | Any:
-    """A GraphQLRequest for GET and application/graphql, else the decoded JSON body."""
+async def _payload(request: web.Request) -> Operation | Any:
+    """An Operation for GET and application/graphql, else the decoded JSON body."""
     if request.method == "GET":
         params = request.query
-        return _graphql_request(
+        return _operation(
             {
                 "query": params.get("query"),
                 "variables": _json_param(params.get("variables"), "variables"),
@@ -97,7 +76,7 @@ async def _payload(request: web.Request) -> GraphQLRequest | Any:
         raise RequestError(413, "Request body is too large.", PAYLOAD_TOO_LARGE) from None
     content_type = request.content_type
     if content_type == "application/graphql":
-        return GraphQLRequest(raw.decode("utf-8", "replace"), None, None, None)
+        return Operation(raw.decode("utf-8", "replace"), None, None, None)
     if content_type != "application/json":
         raise RequestError(415, "Send the request as application/json.", UNSUPPORTED_MEDIA_TYPE)
     try:
@@ -115,7 +94,7 @@ def _json_param(raw: str | None, name: str) -> Any:
         raise RequestError(400, f"The '{name}' parameter is not valid JSON.", BAD_REQUEST) from None
 
 
-def _graphql_request(payload: dict[str, Any]) -> GraphQLRequest:
+def _operation(payload: dict[str, Any]) -> Operation:
     query = payload.get("query")
     variables = payload.get("variables")
     operation_name = payload.get("operationName")
@@ -128,4 +107,4 @@ def _graphql_request(payload: dict[str, Any]) -> GraphQLRequest:
         raise RequestError(400, "'operationName' must be a string.", BAD_REQUEST)
     if extensions is not None and not isinstance(extensions, dict):
         raise RequestError(400, "'extensions' must be an object.", BAD_REQUEST)
-    return GraphQLRequest(query, variables, operation_name, extensions)
+    return Operation(query, variables, operation_name, extensions)

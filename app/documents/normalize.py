@@ -1,0 +1,67 @@
+"""A GraphQL document's normalized text and digest: the same operation, however it is
+spaced, commented or comma'd, gets one key.
+
+Clients and attackers can vary insignificant characters freely; a cache keyed by the raw
+text is then defeated by a changed comment. The normalized text keeps every significant
+token exactly as written (strings as their source slice, so escapes are untouched) and
+puts one space only between two tokens that would otherwise merge (names and numbers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from graphql import GraphQLSyntaxError
+from graphql.language import Lexer, Source, TokenKind
+
+__all__ = ["DocumentTooLong", "document_digest", "normalize_document"]
+
+# Tokens that would run together without a separator: `a b`, `1 a`, `a 1`, `1 2`; and
+# two strings, since `"" "x"` written as `"""x"` opens a block string.
+_WORDS = frozenset({TokenKind.NAME, TokenKind.INT, TokenKind.FLOAT})
+_STRINGS = frozenset({TokenKind.STRING, TokenKind.BLOCK_STRING})
+
+
+class DocumentTooLong(GraphQLSyntaxError):
+    """More significant tokens than the caller allows; raised before reading the rest."""
+
+
+def normalize_document(query: str, max_tokens: int | None = None) -> str:
+    """``query`` without comments, commas and insignificant whitespace.
+
+    Raises ``GraphQLSyntaxError`` when the text does not lex (the parser would refuse it
+    anyway), ``DocumentTooLong`` past ``max_tokens`` significant tokens. Two documents
+    with the same normalized text parse to the same AST.
+    """
+    source = Source(query)
+    lexer = Lexer(source)
+    parts: list[str] = []
+    previous: TokenKind | None = None
+    count = 0
+    token = lexer.advance()
+    while token.kind is not TokenKind.EOF:
+        count += 1
+        if max_tokens is not None and count > max_tokens:
+            raise DocumentTooLong(
+                source, token.start, f"Document contains more than {max_tokens} tokens."
+            )
+        kind = token.kind
+        if (previous in _WORDS and kind in _WORDS) or (previous in _STRINGS and kind in _STRINGS):
+            parts.append(" ")
+        parts.append(query[token.start : token.end])
+        previous = kind
+        token = lexer.advance()
+    return "".join(parts)
+
+
+def document_digest(query: str, max_tokens: int | None = None) -> str:
+    """sha256 hex of the normalized document: identical in every process.
+
+    A text that does not lex (or is too long) is keyed by its raw bytes under another
+    prefix, so it still has a stable key and never collides with a valid document.
+    """
+    try:
+        material = b"n:" + normalize_document(query, max_tokens).encode("utf-8", "surrogatepass")
+    except GraphQLSyntaxError:
+        material = b"r:" + query.encode("utf-8", "surrogatepass")
+    return hashlib.sha256(material).hexdigest()

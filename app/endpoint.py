@@ -1,0 +1,131 @@
+"""The HTTP endpoint ``/graphql``: POST and GET through the pipeline, one answer per request.
+
+Follows GraphQL over HTTP: POST (JSON or application/graphql) and GET (queries only);
+``application/graphql-response+json`` when the client accepts it; request errors (bad
+body, parse or validation failure) are 4xx with a GraphQL-shaped body. Requests a browser
+could send cross-site without a preflight are refused (app.csrf); a JSON array body is a
+batch whose operations run one after another, each on its own, answered as an array.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import orjson
+from aiohttp import web
+from strawberry.http.ides import get_graphql_ide_html
+
+from app.auth import Viewer
+from app.csrf import MSG_CSRF, is_csrf_risk
+from app.encoding import (
+    api_error_body,
+    error_body,
+    error_response,
+    media_type_for,
+    request_error_body,
+    result_response,
+)
+from app.errors import CSRF_BLOCKED, INTERNAL_SERVER_ERROR, ApiError
+from app.graphql_errors import MSG_INTERNAL
+from app.identity import viewer_of
+from app.metrics import METRICS
+from app.pipeline import Served, run_operation
+from app.protocol import Operation, RequestError
+from app.request_id import REQUEST_ID_HEADER, request_id_of
+from app.resources import SETTINGS, TOKEN_VERIFIER
+from app.transport.http import parse_operations
+
+__all__ = [
+    "EXECUTION_PATH_HEADER",
+    "REQUEST_ID_HEADER",
+    "ROUND_TRIPS_HEADER",
+    "graphql_handler",
+    "request_id_of",
+]
+
+log = logging.getLogger("vanta.http")
+
+ROUND_TRIPS_HEADER = "X-DB-Round-Trips"
+EXECUTION_PATH_HEADER = "X-Execution-Path"  # fast | stock, with VANTA_DEBUG=1
+
+
+async def graphql_handler(request: web.Request) -> web.StreamResponse:
+    started = time.perf_counter()
+    request_id = request_id_of(request)
+    media_type = media_type_for(request)
+    round_trips: int | None = None
+    try:
+        if request.method == "GET" and _wants_ide(request):
+            return web.Response(text=get_graphql_ide_html("graphiql"), content_type="text/html")
+        if is_csrf_risk(request):
+            raise RequestError(400, MSG_CSRF, CSRF_BLOCKED)
+        viewer = viewer_of(request, request.app[TOKEN_VERIFIER])
+        settings = request.app[SETTINGS]
+        operations, batched = await parse_operations(request, settings.max_batch_operations)
+        if batched:
+            bodies, round_trips = await _serve_batch(request, operations, viewer, request_id)
+            headers = _debug_headers(request, round_trips)
+            response = result_response(bodies, 200, media_type, request_id, headers)
+        else:
+            served = await _serve(request, operations[0], viewer, request_id)
+            round_trips = served.round_trips
+            headers = {"X-Cache": served.cache.value, "Cache-Control": served.cache_control}
+            headers.update(_debug_headers(request, served.round_trips))
+            if served.path is not None and settings.debug:
+                headers[EXECUTION_PATH_HEADER] = served.path
+            response = result_response(served.body, served.status, media_type, request_id, headers)
+    except RequestError as error:
+        body = request_error_body(error)
+        response = error_response(body, error.status, media_type, request_id, error.headers)
+    except ApiError as error:  # authentication failed
+        body = api_error_body(error)
+        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+        response = error_response(body, 401, media_type, request_id, headers)
+    except Exception:
+        log.exception("unexpected error outside execution (request %s)", request_id)
+        body = error_body(MSG_INTERNAL, INTERNAL_SERVER_ERROR, requestId=request_id)
+        response = error_response(body, 500, media_type, request_id)
+    request.app[METRICS].observe(response.status, time.perf_counter() - started, round_trips)
+    return response
+
+
+async def _serve(
+    request: web.Request, operation: Operation, viewer: Viewer | None, request_id: str
+) -> Served:
+    return await run_operation(
+        request.app,
+        operation,
+        viewer,
+        request_id,
+        allow_mutations=request.method == "POST",
+        http_cacheable=request.method == "GET",
+        request=request,
+    )
+
+
+async def _serve_batch(
+    request: web.Request, operations: list[Operation], viewer: Viewer | None, request_id: str
+) -> tuple[bytes, int]:
+    """Each operation on its own (own loaders, cache lookup, timeout and errors): a JSON array."""
+    bodies: list[bytes] = []
+    round_trips = 0
+    for operation in operations:
+        try:
+            served = await _serve(request, operation, viewer, request_id)
+        except RequestError as error:
+            bodies.append(orjson.dumps(request_error_body(error)))
+            continue
+        bodies.append(served.body)
+        round_trips += served.round_trips
+    return b"[" + b",".join(bodies) + b"]", round_trips
+
+
+def _debug_headers(request: web.Request, round_trips: int) -> dict[str, str]:
+    if request.app[SETTINGS].debug:
+        return {ROUND_TRIPS_HEADER: str(round_trips)}
+    return {}
+
+
+def _wants_ide(request: web.Request) -> bool:
+    return "query" not in request.query and "text/html" in request.headers.get("Accept", "")

@@ -1,0 +1,162 @@
+"""Process resources: built once at start, released at shutdown, and the keys they live under.
+
+This is the only module that knows the aiohttp application's keys and the order resources
+start in (the Redis client before its users); everything below it receives what it needs
+as arguments, so no lower module reaches into the application.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import asyncpg
+import redis.asyncio as redis
+from aiohttp import web
+
+from app.auth import TokenVerifier
+from app.cache.backend import CacheBackend
+from app.cache.circuit import Circuit
+from app.cache.memory import MemoryBackend
+from app.cache.redis_backend import RedisBackend
+from app.cache.response_cache import ResponseCache
+from app.config import Settings
+from app.db.pool import create_pool
+from app.documents.prepared import PreparedDocuments
+from app.metadata.backend import MetadataBackend
+from app.persisted.apq import PersistedQueries
+from app.persisted.trusted import TrustedDocuments
+from app.ratelimit.fallback import FallbackLimiter
+from app.ratelimit.redis_gcra import RedisLimiter
+from app.redis_client import create_redis_client
+from schema.build import VantaSchema
+
+__all__ = [
+    "DB_POOL",
+    "DOCUMENTS",
+    "METADATA",
+    "PERSISTED_QUERIES",
+    "RATE_LIMITER",
+    "REDIS",
+    "RESPONSE_CACHE",
+    "SCHEMA",
+    "SETTINGS",
+    "TOKEN_VERIFIER",
+    "TRUSTED_DOCUMENTS",
+    "resource_contexts",
+]
+
+SETTINGS = web.AppKey("settings", Settings)
+SCHEMA = web.AppKey("schema", VantaSchema)
+# Parsed, validated and planned documents of SCHEMA (app.documents.prepared).
+DOCUMENTS = web.AppKey("prepared_documents", PreparedDocuments)
+TOKEN_VERIFIER = web.AppKey("token_verifier", TokenVerifier)
+DB_POOL = web.AppKey("db_pool", asyncpg.Pool)
+METADATA = web.AppKey("metadata_backend", MetadataBackend)
+# Present only when VANTA_REDIS_URL is set; shared by every Redis user (limiter, cache, APQ).
+REDIS = web.AppKey("redis", redis.Redis)
+RATE_LIMITER = web.AppKey("rate_limiter", FallbackLimiter)
+RESPONSE_CACHE = web.AppKey("response_cache", ResponseCache)
+PERSISTED_QUERIES = web.AppKey("persisted_queries", PersistedQueries)
+# Absent unless VANTA_TRUSTED_DOCUMENTS names a manifest.
+TRUSTED_DOCUMENTS = web.AppKey("trusted_documents", TrustedDocuments)
+
+Context = Callable[[web.Application], AsyncIterator[None]]
+
+
+def resource_contexts(mongo_client_factory: Callable[[], Any] | None = None) -> list[Context]:
+    """The cleanup contexts, in start order (aiohttp runs their cleanup in reverse).
+
+    ``mongo_client_factory`` replaces the AsyncMongoClient of the mongo metadata backend
+    (tests pass an in-memory stand-in when no MongoDB server is available).
+    """
+    return [_db_pool, _metadata_backend(mongo_client_factory), _redis, _shared_limiter, _caches]
+
+
+async def _db_pool(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    assert settings.database_url is not None
+    pool = await create_pool(
+        settings.database_url,
+        min_size=settings.db_pool_min,
+        max_size=settings.db_pool_max,
+        statement_timeout_ms=settings.statement_timeout_ms,
+        connect_timeout=settings.db_connect_timeout_seconds,
+    )
+    app[DB_POOL] = pool
+    yield
+    await pool.close()
+
+
+def _metadata_backend(mongo_client_factory: Callable[[], Any] | None) -> Context:
+    """The metadata store's backend; for mongo, the client is opened and closed here."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        if settings.metadata_backend != "mongo":
+            app[METADATA] = MetadataBackend("postgres")
+            yield
+            return
+        # Imported only here: pymongo costs start time and memory.
+        from app.metadata.mongo_client import create_mongo_client, metadata_collection
+
+        url = settings.mongodb_url
+        assert url is not None
+        client = (mongo_client_factory or (lambda: create_mongo_client(url)))()
+        app[METADATA] = MetadataBackend("mongo", metadata_collection(client, url))
+        try:
+            yield
+        finally:
+            await client.close()
+
+    return ctx
+
+
+async def _redis(app: web.Application) -> AsyncIterator[None]:
+    """One client (and pool) per process when VANTA_REDIS_URL is set."""
+    url = app[SETTINGS].redis_url
+    if url is None:
+        yield
+        return
+    client = create_redis_client(url)
+    app[REDIS] = client
+    yield
+    await client.aclose()
+
+
+async def _shared_limiter(app: web.Application) -> AsyncIterator[None]:
+    """Limit through Redis when both a limiter and Redis exist."""
+    limiter = app.get(RATE_LIMITER)
+    client = app.get(REDIS)
+    if limiter is None or client is None:
+        yield
+        return
+    limiter.shared = RedisLimiter(client, limiter.local.quotas, prefix=app[SETTINGS].redis_prefix)
+    try:
+        yield
+    finally:
+        limiter.shared = None
+
+
+async def _caches(app: web.Application) -> AsyncIterator[None]:
+    """The response cache and the APQ store: on Redis when configured, else in-process."""
+    settings = app[SETTINGS]
+    client = app.get(REDIS)
+    cache_backend: CacheBackend | None
+    apq_backend: CacheBackend
+    if client is not None:
+        retry = settings.redis_retry_seconds
+        cache_backend = RedisBackend(
+            client, f"{settings.redis_prefix}cache:", Circuit(retry_after=retry)
+        )
+        apq_backend = RedisBackend(
+            client, f"{settings.redis_prefix}apq:", Circuit(retry_after=retry)
+        )
+    else:
+        cache_backend = MemoryBackend(settings.cache_max_bytes)
+        apq_backend = MemoryBackend(settings.apq_max_bytes)
+    app[RESPONSE_CACHE] = ResponseCache(
+        cache_backend if settings.cache_enabled else None, precompress=settings.compression
+    )
+    app[PERSISTED_QUERIES] = PersistedQueries(apq_backend, settings.apq_ttl_seconds)
+    yield

@@ -1,0 +1,1 @@
+"""Transports: each decodes what its protocol carries into ``app.protocol.Operation``s."""
