@@ -166,6 +166,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from app.auth import issue_token, jwt_secret_for
     from app.process.gunicorn import effective_settings, serve_with_gunicorn
+    from app.resources import GRAPHIQL_TOKEN
     from app.seed import seed_demo_if_empty
     from app.server import create_app, freeze_startup_heap
 
@@ -183,18 +184,23 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
                 _copy_to_mongo_backend(dsn, settings)
         worker_settings = effective_settings(dataclasses.replace(settings, database_url=dsn))
 
+        dev_token: str | None = None
+        if settings.jwt_secret is None:
+            dev_token = issue_token(
+                jwt_secret_for(settings), subject="dev", role="admin", companies="*"
+            )
+
         async def make_app() -> web.Application:
             app = create_app(worker_settings)
+            if dev_token is not None and settings.environment != "production":
+                app[GRAPHIQL_TOKEN] = dev_token  # pre-filled in GraphiQL's headers pane
             app.on_startup.append(freeze_startup_heap)
             return app
 
         url = f"http://{settings.host}:{settings.port}/graphql"
-        print(f"GraphiQL: {url}")
-        if settings.jwt_secret is None:
-            token = issue_token(
-                jwt_secret_for(settings), subject="dev", role="admin", companies="*"
-            )
-            print(f"dev token (admin, all companies): {token}")
+        print(f"GraphiQL: {url}" if settings.graphiql_enabled else f"GraphQL: {url}")
+        if dev_token is not None:
+            print(f"dev token (admin, all companies): {dev_token}")
             print(
                 f"try: curl -s {url} -H 'Authorization: Bearer <token>' "
                 "-H 'Content-Type: application/json' -d '{\"query\":\"{ viewer { role } }\"}'"

@@ -60,6 +60,8 @@ RESPONSE_CACHE = web.AppKey("response_cache", ResponseCache)
 PERSISTED_QUERIES = web.AppKey("persisted_queries", PersistedQueries)
 # Absent unless VANTA_TRUSTED_DOCUMENTS names a manifest.
 TRUSTED_DOCUMENTS = web.AppKey("trusted_documents", TrustedDocuments)
+# The development token `vanta serve` printed, pre-filled in GraphiQL (never in production).
+GRAPHIQL_TOKEN = web.AppKey("graphiql_token", str)
 
 Context = Callable[[web.Application], AsyncIterator[None]]
 

@@ -13,6 +13,7 @@ from app.config import DEFAULT_MAX_BODY_BYTES, Settings
 from app.documents.precheck import budget_for
 from app.documents.prepared import PreparedDocuments
 from app.endpoint import graphql_handler
+from app.graphiql import add_graphiql_routes
 from app.health import healthz, readyz
 from app.http.compression import compression_middleware
 from app.http.cors import cors_middleware
@@ -93,6 +94,8 @@ def create_app(
     # Resources, in start order (cleanup runs in reverse): the Redis client before its users.
     app.cleanup_ctx.extend(resource_contexts(mongo_client_factory))
     app.router.add_route("*", "/graphql", graphql_handler)
+    if settings.graphiql_enabled:
+        add_graphiql_routes(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_handler)
