@@ -235,6 +235,19 @@ def _port(text: str) -> int:
     return value
 
 
+def cmd_schema(settings: Settings, args: argparse.Namespace) -> int:
+    from app.sdl import schema_sdl
+    from schema.build import build_schema
+
+    text = schema_sdl(build_schema(settings))
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text)
+        print(f"wrote the schema to {args.output}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vanta", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -262,6 +275,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("folder", type=Path, help="folder searched for *.graphql files")
     export.add_argument("-o", "--output", type=Path, help="manifest file (default: stdout)")
+    schema = commands.add_parser("schema", help="the GraphQL schema, for codegen")
+    schema_commands = schema.add_subparsers(dest="schema_command", required=True)
+    schema_export = schema_commands.add_parser("export", help="print the schema as SDL")
+    schema_export.add_argument("-o", "--output", type=Path, help="file (default: stdout)")
     reconcile = commands.add_parser(
         "reconcile", help="find and repair documents without metadata and metadata without rows"
     )
@@ -287,6 +304,7 @@ COMMANDS = {
     "token": cmd_token,
     "persisted": cmd_persisted,
     "reconcile": cmd_reconcile,
+    "schema": cmd_schema,
     "metadata": cmd_metadata,
 }
 

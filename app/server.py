@@ -32,6 +32,7 @@ from app.resources import (
     TRUSTED_DOCUMENTS,
     resource_contexts,
 )
+from app.sdl import SDL_PATH, sdl_handler
 from schema.build import build_schema
 
 __all__ = ["MAX_BODY_BYTES", "create_app", "freeze_startup_heap"]
@@ -96,6 +97,7 @@ def create_app(
     app.router.add_route("*", "/graphql", graphql_handler)
     if settings.graphiql_enabled:
         add_graphiql_routes(app)
+    app.router.add_get(SDL_PATH, sdl_handler)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_handler)

@@ -61,7 +61,7 @@ LAYERS: list[tuple[str, ...]] = [
     # the stages that join them, and the process resources
     ("app.execution", "app.admission", "app.resources"),
     # the pipeline, and the probes beside it
-    ("app.pipeline", "app.health", "app.graphiql"),
+    ("app.pipeline", "app.health", "app.graphiql", "app.sdl"),
     # transports' endpoints
     ("app.endpoint",),
     # the application factory
