@@ -6,12 +6,13 @@ import argparse
 import asyncio
 import dataclasses
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from app.config import ConfigError, Settings
+from app.config import ConfigError, Settings, unknown_variables
 
 __all__ = ["main"]
 
@@ -316,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"vanta: configuration error: {error}", file=sys.stderr)
         return 2
+    for line in unknown_variables(os.environ):
+        print(f"vanta: {line}", file=sys.stderr)
     return COMMANDS[args.command](settings, args)
 
 

@@ -8,7 +8,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "ENVIRONMENTS", "ConfigError", "IPNetwork", "Settings"]
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "ENVIRONMENTS",
+    "KNOWN_VARIABLES",
+    "ConfigError",
+    "IPNetwork",
+    "Settings",
+    "unknown_variables",
+]
 
 ENVIRONMENTS = ("development", "production")
 # Room for a 1 MB uploadDocument content plus JSON escaping.
@@ -266,6 +274,80 @@ def _hardening(env: Mapping[str, str]) -> dict[str, object]:
         "max_directives": _int(env, "VANTA_MAX_DIRECTIVES", 50, minimum=1),
         "keepalive_seconds": _float(env, "VANTA_KEEPALIVE_SECONDS", 15.0, minimum=0.001),
     }
+
+
+# Every variable the server reads; anything else under VANTA_ is reported at start (typos).
+KNOWN_VARIABLES = frozenset(
+    (
+        "VANTA_APQ_MAX_BYTES",
+        "VANTA_APQ_TTL",
+        "VANTA_CACHE",
+        "VANTA_CACHE_MAX_BYTES",
+        "VANTA_CACHE_TTL",
+        "VANTA_COMPRESSION",
+        "VANTA_CORS_ORIGINS",
+        "VANTA_DATABASE_URL",
+        "VANTA_DATA_DIR",
+        "VANTA_DB_ACQUIRE_TIMEOUT_SECONDS",
+        "VANTA_DB_CONNECT_TIMEOUT_SECONDS",
+        "VANTA_DB_POOL_MAX",
+        "VANTA_DB_POOL_MIN",
+        "VANTA_DEBUG",
+        "VANTA_DOCUMENT_CACHE_MAX_BYTES",
+        "VANTA_ENV",
+        "VANTA_FASTPATH",
+        "VANTA_GRAPHIQL",
+        "VANTA_HOST",
+        "VANTA_JWT_SECRET",
+        "VANTA_KEEPALIVE_SECONDS",
+        "VANTA_LOADERS",
+        "VANTA_MAX_ALIASES",
+        "VANTA_MAX_BATCH_OPERATIONS",
+        "VANTA_MAX_BODY_BYTES",
+        "VANTA_MAX_DIRECTIVES",
+        "VANTA_MAX_FIELDS",
+        "VANTA_MAX_FRAGMENT_SPREADS",
+        "VANTA_MAX_PAGE_SIZE",
+        "VANTA_MAX_QUERY_COST",
+        "VANTA_MAX_QUERY_DEPTH",
+        "VANTA_MAX_SELECTIONS",
+        "VANTA_MAX_TOKENS",
+        "VANTA_METADATA_BACKEND",
+        "VANTA_MONGODB_URL",
+        "VANTA_PORT",
+        "VANTA_RATE_LIMIT_MAX_KEYS",
+        "VANTA_RATE_LIMIT_PER_HOUR",
+        "VANTA_RATE_LIMIT_PER_MINUTE",
+        "VANTA_REDIS_PREFIX",
+        "VANTA_REDIS_RETRY_SECONDS",
+        "VANTA_REDIS_URL",
+        "VANTA_REQUEST_TIMEOUT_SECONDS",
+        "VANTA_SEED_DEMO",
+        "VANTA_SHUTDOWN_SECONDS",
+        "VANTA_STATEMENT_TIMEOUT_MS",
+        "VANTA_TRUSTED_DOCUMENTS",
+        "VANTA_TRUSTED_PROXIES",
+        "VANTA_WORKERS",
+    )
+)
+# Read by the test suite and the benchmark, not by the server.
+_OTHER_PREFIXES = ("VANTA_TEST_", "VANTA_BENCH_")
+
+
+def unknown_variables(env: Mapping[str, str]) -> list[str]:
+    """One line per unknown ``VANTA_*`` name in ``env``, with the closest known name if any."""
+    import difflib
+
+    lines = []
+    for name in sorted(env):
+        if not name.startswith("VANTA_") or name in KNOWN_VARIABLES:
+            continue
+        if name.startswith(_OTHER_PREFIXES):
+            continue
+        close = difflib.get_close_matches(name, KNOWN_VARIABLES, n=1, cutoff=0.75)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        lines.append(f"unknown setting {name} is ignored{hint}")
+    return lines
 
 
 def _frontend(env: Mapping[str, str]) -> dict[str, object]:
