@@ -9,6 +9,7 @@ outage.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
@@ -21,6 +22,8 @@ from app.codings import EncodedBody, pack, unpack
 __all__ = ["CacheStatus", "Lookup", "ResponseCache"]
 
 log = logging.getLogger("vanta.cache")
+
+_UNPACKED_ENTRIES = 64  # hot entries whose unpacked form is kept (they share the stored bytes)
 
 
 class CacheStatus(StrEnum):
@@ -46,6 +49,10 @@ class ResponseCache:
     def __init__(self, backend: CacheBackend | None, *, precompress: bool = False) -> None:
         self.backend = backend
         self.precompress = precompress
+        # The in-process backend hands back the same stored object on every hit: its unpacked
+        # form is kept here (keyed by cache key, checked by identity), so a hit does not copy
+        # the body out of the packed entry again. Redis hits are new objects: unpacked each time.
+        self._unpacked: OrderedDict[str, tuple[bytes, EncodedBody]] = OrderedDict()
         self.flight: SingleFlight[Any] = SingleFlight()
         self._pending: set[str] = set()
 
@@ -59,7 +66,7 @@ class ResponseCache:
             return Lookup(CacheStatus.BYPASS)
         if value is None:
             return Lookup(CacheStatus.MISS, generation=generation)
-        return Lookup(CacheStatus.HIT, body=unpack(value))
+        return Lookup(CacheStatus.HIT, body=self._unpack(key, value))
 
     async def store(
         self, key: str, body: bytes, ttl: int, tags: Collection[str], generation: int
@@ -73,6 +80,17 @@ class ResponseCache:
         except CacheUnavailable:
             log.warning("response cache unavailable: entry not stored")
             return False
+
+    def _unpack(self, key: str, value: bytes) -> EncodedBody:
+        known = self._unpacked.get(key)
+        if known is not None and known[0] is value:
+            self._unpacked.move_to_end(key)
+            return known[1]
+        encoded = unpack(value)
+        self._unpacked[key] = (value, encoded)
+        if len(self._unpacked) > _UNPACKED_ENTRIES:
+            self._unpacked.popitem(last=False)
+        return encoded
 
     async def invalidate(self, tags: Collection[str]) -> None:
         """Drop entries tagged with any of ``tags`` before the mutation's response leaves."""
