@@ -13,12 +13,25 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# GraphiQL's assets (app/graphiql.py): the exact versions of graphiql/package-lock.json.
+GRAPHIQL := graphiql/node_modules/.installed-stamp
+# Node tools the tests drive (graphql-http audit, playwright-core for Debian's chromium).
+TEST_JS := tests/js/node_modules/.installed-stamp
+
+$(GRAPHIQL): graphiql/package.json graphiql/package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: GraphiQL stays off until Node.js is installed"; exit 0; }; \
+	cd graphiql && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && touch node_modules/.installed-stamp
+
+$(TEST_JS): tests/js/package.json tests/js/package-lock.json
+	cd tests/js && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+install: $(STAMP) $(GRAPHIQL)
 
 serve: install
 	$(BIN)/vanta serve
 
-test: install
+test: install $(TEST_JS)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
@@ -35,4 +48,4 @@ bench: install
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info graphiql/node_modules tests/js/node_modules

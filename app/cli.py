@@ -6,12 +6,13 @@ import argparse
 import asyncio
 import dataclasses
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from app.config import ConfigError, Settings
+from app.config import ConfigError, Settings, unknown_variables
 
 __all__ = ["main"]
 
@@ -165,10 +166,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from app.auth import issue_token, jwt_secret_for
+    from app.process.gunicorn import serve_with_gunicorn
+    from app.resources import GRAPHIQL_TOKEN
     from app.seed import seed_demo_if_empty
     from app.server import create_app, freeze_startup_heap
 
+    settings = _with_serve_flags(settings, args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # The master starts the embedded PostgreSQL, migrates and seeds once; workers only connect.
     with database(settings) as (dsn, embedded):
         _migrate(dsn, settings)
         if settings.seed_demo or (settings.seed_demo is None and embedded):
@@ -178,35 +183,81 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
                     f"seeded demo data: {counts.companies} companies, {counts.documents} documents"
                 )
                 _copy_to_mongo_backend(dsn, settings)
-        app = create_app(dataclasses.replace(settings, database_url=dsn))
-        app.on_startup.append(freeze_startup_heap)
-        url = f"http://{settings.host}:{settings.port}/graphql"
-        print(f"GraphiQL: {url}")
+        worker_settings = dataclasses.replace(settings, database_url=dsn)
+
+        dev_token: str | None = None
         if settings.jwt_secret is None:
-            token = issue_token(
+            dev_token = issue_token(
                 jwt_secret_for(settings), subject="dev", role="admin", companies="*"
             )
-            print(f"dev token (admin, all companies): {token}")
+
+        async def make_app() -> web.Application:
+            app = create_app(worker_settings)
+            if dev_token is not None and settings.environment != "production":
+                app[GRAPHIQL_TOKEN] = dev_token  # pre-filled in GraphiQL's headers pane
+            app.on_startup.append(freeze_startup_heap)
+            return app
+
+        url = f"http://{settings.host}:{settings.port}/graphql"
+        print(f"GraphiQL: {url}" if settings.graphiql_enabled else f"GraphQL: {url}")
+        if dev_token is not None:
+            print(f"dev token (admin, all companies): {dev_token}")
             print(
                 f"try: curl -s {url} -H 'Authorization: Bearer <token>' "
                 "-H 'Content-Type: application/json' -d '{\"query\":\"{ viewer { role } }\"}'"
             )
+        print(f"workers: {settings.workers}")
         sys.stdout.flush()
-        web.run_app(
-            app,
-            host=settings.host,
-            port=settings.port,
-            print=None,
-            access_log=None,
-            shutdown_timeout=settings.shutdown_seconds,  # open streams are closed by then
-        )
+        serve_with_gunicorn(worker_settings, make_app)
+    return 0
+
+
+def _with_serve_flags(settings: Settings, args: argparse.Namespace) -> Settings:
+    """``--host/--port/--workers`` win over VANTA_HOST/PORT/WORKERS."""
+    changes = {
+        name: getattr(args, name)
+        for name in ("host", "port", "workers")
+        if getattr(args, name, None) is not None
+    }
+    return dataclasses.replace(settings, **changes)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number 0-65535, got {value}")
+    return value
+
+
+def cmd_schema(settings: Settings, args: argparse.Namespace) -> int:
+    from app.sdl import schema_sdl
+    from schema.build import build_schema
+
+    text = schema_sdl(build_schema(settings))
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text)
+        print(f"wrote the schema to {args.output}", file=sys.stderr)
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vanta", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="migrate, seed a demo if empty, serve GraphQL")
+    serve = commands.add_parser("serve", help="migrate, seed a demo if empty, serve GraphQL")
+    serve.add_argument("--host", help="address to listen on (default VANTA_HOST, 127.0.0.1)")
+    serve.add_argument("--port", type=_port, help="port (default VANTA_PORT, 8000)")
+    serve.add_argument(
+        "--workers", type=_positive, help="worker processes (default VANTA_WORKERS, 1)"
+    )
     commands.add_parser("migrate", help="apply pending migrations")
     seed = commands.add_parser("seed", help="append deterministic synthetic data (COPY)")
     seed.add_argument("--companies", type=int, default=30)
@@ -225,6 +276,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("folder", type=Path, help="folder searched for *.graphql files")
     export.add_argument("-o", "--output", type=Path, help="manifest file (default: stdout)")
+    schema = commands.add_parser("schema", help="the GraphQL schema, for codegen")
+    schema_commands = schema.add_subparsers(dest="schema_command", required=True)
+    schema_export = schema_commands.add_parser("export", help="print the schema as SDL")
+    schema_export.add_argument("-o", "--output", type=Path, help="file (default: stdout)")
     reconcile = commands.add_parser(
         "reconcile", help="find and repair documents without metadata and metadata without rows"
     )
@@ -250,6 +305,7 @@ COMMANDS = {
     "token": cmd_token,
     "persisted": cmd_persisted,
     "reconcile": cmd_reconcile,
+    "schema": cmd_schema,
     "metadata": cmd_metadata,
 }
 
@@ -261,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"vanta: configuration error: {error}", file=sys.stderr)
         return 2
+    for line in unknown_variables(os.environ):
+        print(f"vanta: {line}", file=sys.stderr)
     return COMMANDS[args.command](settings, args)
 
 

@@ -8,7 +8,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "ENVIRONMENTS", "ConfigError", "IPNetwork", "Settings"]
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "ENVIRONMENTS",
+    "KNOWN_VARIABLES",
+    "ConfigError",
+    "IPNetwork",
+    "Settings",
+    "unknown_variables",
+]
 
 ENVIRONMENTS = ("development", "production")
 # Room for a 1 MB uploadDocument content plus JSON escaping.
@@ -68,6 +76,24 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     if lowered in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} must be one of 1/0/true/false/on/off, got {raw!r}")
+
+
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated exact origins (``scheme://host[:port]``), or ``*`` alone."""
+    origins = tuple(item.strip().rstrip("/") for item in (env.get(name) or "").split(","))
+    origins = tuple(origin for origin in origins if origin)
+    if "*" in origins:
+        if len(origins) > 1:
+            raise ConfigError(f"{name}: '*' allows every origin and cannot be combined with others")
+        return origins
+    for origin in origins:
+        scheme, sep, rest = origin.partition("://")
+        if scheme not in ("http", "https") or not sep or not rest or "/" in rest:
+            raise ConfigError(
+                f"{name} must list origins like https://app.example.com or "
+                f"http://localhost:5173 (scheme, host, optional port), got {origin!r}"
+            )
+    return origins
 
 
 def _existing_file(env: Mapping[str, str], name: str) -> Path | None:
@@ -150,7 +176,21 @@ class Settings:
     subscription_max_pending: int = 100  # events queued per subscription before it is ended
     replay_slack_seconds: float = 30.0  # replay window before the listener's last sign of life
     listener_health_seconds: float = 5.0
-    shutdown_seconds: float = 3.0  # open connections are told and closed within this
+    # --- Frontend-facing extras (issue 13): CORS, compression, processes, GraphiQL ---
+    # Origins allowed to call the API from a browser: exact origins, or ("*",) without
+    # credentials; empty: no CORS headers at all (same-origin pages and non-browsers only).
+    cors_origins: tuple[str, ...] = ()
+    compression: bool = True  # gzip/br for responses over COMPRESS_MIN_BYTES when accepted
+    workers: int = 1  # gunicorn worker processes under `vanta serve`
+    # SIGTERM: in-flight requests get this long to finish, and open subscription
+    # connections are told and closed within it (vanta serve exits within 5 s by default).
+    shutdown_seconds: float = 4.0
+    # None: GraphiQL in development, off in production (VANTA_GRAPHIQL=on|off overrides).
+    graphiql: bool | None = None
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else self.environment != "production"
 
     @property
     def introspection(self) -> bool:
@@ -235,6 +275,7 @@ class Settings:
             ),
             **_hardening(env),
             **_realtime_from_env(env),
+            **_frontend(env),
         )
 
 
@@ -273,5 +314,98 @@ def _realtime_from_env(env: Mapping[str, str]) -> dict[str, int | float]:
         "subscription_max_pending": _int(env, "VANTA_SUBSCRIPTION_MAX_PENDING", 100, minimum=1),
         "replay_slack_seconds": _float(env, "VANTA_REPLAY_SLACK_SECONDS", 30.0),
         "listener_health_seconds": _float(env, "VANTA_LISTENER_HEALTH_SECONDS", 5.0, minimum=0.01),
-        "shutdown_seconds": _float(env, "VANTA_SHUTDOWN_SECONDS", 3.0, minimum=0.1),
+    }
+
+
+# Every variable the server reads; anything else under VANTA_ is reported at start (typos).
+KNOWN_VARIABLES = frozenset(
+    (
+        "VANTA_APQ_MAX_BYTES",
+        "VANTA_APQ_TTL",
+        "VANTA_CACHE",
+        "VANTA_CACHE_MAX_BYTES",
+        "VANTA_CACHE_TTL",
+        "VANTA_COMPRESSION",
+        "VANTA_CORS_ORIGINS",
+        "VANTA_DATABASE_URL",
+        "VANTA_DATA_DIR",
+        "VANTA_DB_ACQUIRE_TIMEOUT_SECONDS",
+        "VANTA_DB_CONNECT_TIMEOUT_SECONDS",
+        "VANTA_DB_POOL_MAX",
+        "VANTA_DB_POOL_MIN",
+        "VANTA_DEBUG",
+        "VANTA_DOCUMENT_CACHE_MAX_BYTES",
+        "VANTA_ENV",
+        "VANTA_FASTPATH",
+        "VANTA_GRAPHIQL",
+        "VANTA_HOST",
+        "VANTA_JWT_SECRET",
+        "VANTA_KEEPALIVE_SECONDS",
+        "VANTA_LISTENER_HEALTH_SECONDS",
+        "VANTA_LOADERS",
+        "VANTA_MAX_ALIASES",
+        "VANTA_MAX_BATCH_OPERATIONS",
+        "VANTA_MAX_BODY_BYTES",
+        "VANTA_MAX_DIRECTIVES",
+        "VANTA_MAX_FIELDS",
+        "VANTA_MAX_FRAGMENT_SPREADS",
+        "VANTA_MAX_PAGE_SIZE",
+        "VANTA_MAX_QUERY_COST",
+        "VANTA_MAX_QUERY_DEPTH",
+        "VANTA_MAX_SELECTIONS",
+        "VANTA_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+        "VANTA_MAX_TOKENS",
+        "VANTA_METADATA_BACKEND",
+        "VANTA_MONGODB_URL",
+        "VANTA_PORT",
+        "VANTA_RATE_LIMIT_MAX_KEYS",
+        "VANTA_RATE_LIMIT_PER_HOUR",
+        "VANTA_RATE_LIMIT_PER_MINUTE",
+        "VANTA_REDIS_PREFIX",
+        "VANTA_REDIS_RETRY_SECONDS",
+        "VANTA_REDIS_URL",
+        "VANTA_REPLAY_SLACK_SECONDS",
+        "VANTA_REQUEST_TIMEOUT_SECONDS",
+        "VANTA_SEED_DEMO",
+        "VANTA_SHUTDOWN_SECONDS",
+        "VANTA_STATEMENT_TIMEOUT_MS",
+        "VANTA_SUBSCRIPTION_INIT_TIMEOUT_SECONDS",
+        "VANTA_SUBSCRIPTION_KEEPALIVE_SECONDS",
+        "VANTA_SUBSCRIPTION_MAX_CONNECTIONS",
+        "VANTA_SUBSCRIPTION_MAX_CONNECTIONS_PER_TOKEN",
+        "VANTA_SUBSCRIPTION_MAX_MESSAGE_BYTES",
+        "VANTA_SUBSCRIPTION_MAX_PENDING",
+        "VANTA_TRUSTED_DOCUMENTS",
+        "VANTA_TRUSTED_PROXIES",
+        "VANTA_WORKERS",
+    )
+)
+# Read by the test suite and the benchmark, not by the server.
+_OTHER_PREFIXES = ("VANTA_TEST_", "VANTA_BENCH_")
+
+
+def unknown_variables(env: Mapping[str, str]) -> list[str]:
+    """One line per unknown ``VANTA_*`` name in ``env``, with the closest known name if any."""
+    import difflib
+
+    lines = []
+    for name in sorted(env):
+        if not name.startswith("VANTA_") or name in KNOWN_VARIABLES:
+            continue
+        if name.startswith(_OTHER_PREFIXES):
+            continue
+        close = difflib.get_close_matches(name, KNOWN_VARIABLES, n=1, cutoff=0.75)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        lines.append(f"unknown setting {name} is ignored{hint}")
+    return lines
+
+
+def _frontend(env: Mapping[str, str]) -> dict[str, object]:
+    """Settings of issue 13 (CORS, compression, processes, GraphiQL), in a block of their own."""
+    return {
+        "cors_origins": _origins(env, "VANTA_CORS_ORIGINS"),
+        "compression": _flag(env, "VANTA_COMPRESSION", True),
+        "workers": _int(env, "VANTA_WORKERS", 1, minimum=1),
+        "shutdown_seconds": _float(env, "VANTA_SHUTDOWN_SECONDS", 4.0, minimum=0.1),
+        "graphiql": _flag(env, "VANTA_GRAPHIQL", False) if env.get("VANTA_GRAPHIQL") else None,
     }

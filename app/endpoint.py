@@ -14,7 +14,6 @@ import time
 
 import orjson
 from aiohttp import web
-from strawberry.http.ides import get_graphql_ide_html
 
 from app.auth import Viewer
 from app.csrf import MSG_CSRF, is_csrf_risk
@@ -27,6 +26,7 @@ from app.encoding import (
     result_response,
 )
 from app.errors import CSRF_BLOCKED, INTERNAL_SERVER_ERROR, ApiError
+from app.graphiql import graphiql_page, wants_graphiql
 from app.graphql_errors import MSG_INTERNAL
 from app.identity import viewer_of
 from app.metrics import METRICS
@@ -56,8 +56,8 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
     media_type = media_type_for(request)
     round_trips: int | None = None
     try:
-        if request.method == "GET" and _wants_ide(request):
-            return web.Response(text=get_graphql_ide_html("graphiql"), content_type="text/html")
+        if wants_graphiql(request):
+            return await graphiql_page(request)
         if is_csrf_risk(request):
             raise RequestError(400, MSG_CSRF, CSRF_BLOCKED)
         viewer = viewer_of(request, request.app[TOKEN_VERIFIER])
@@ -125,7 +125,3 @@ def _debug_headers(request: web.Request, round_trips: int) -> dict[str, str]:
     if request.app[SETTINGS].debug:
         return {ROUND_TRIPS_HEADER: str(round_trips)}
     return {}
-
-
-def _wants_ide(request: web.Request) -> bool:
-    return "query" not in request.query and "text/html" in request.headers.get("Accept", "")

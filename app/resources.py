@@ -60,6 +60,8 @@ RESPONSE_CACHE = web.AppKey("response_cache", ResponseCache)
 PERSISTED_QUERIES = web.AppKey("persisted_queries", PersistedQueries)
 # Absent unless VANTA_TRUSTED_DOCUMENTS names a manifest.
 TRUSTED_DOCUMENTS = web.AppKey("trusted_documents", TrustedDocuments)
+# The development token `vanta serve` printed, pre-filled in GraphiQL (never in production).
+GRAPHIQL_TOKEN = web.AppKey("graphiql_token", str)
 
 Context = Callable[[web.Application], AsyncIterator[None]]
 
@@ -155,6 +157,8 @@ async def _caches(app: web.Application) -> AsyncIterator[None]:
     else:
         cache_backend = MemoryBackend(settings.cache_max_bytes)
         apq_backend = MemoryBackend(settings.apq_max_bytes)
-    app[RESPONSE_CACHE] = ResponseCache(cache_backend if settings.cache_enabled else None)
+    app[RESPONSE_CACHE] = ResponseCache(
+        cache_backend if settings.cache_enabled else None, precompress=settings.compression
+    )
     app[PERSISTED_QUERIES] = PersistedQueries(apq_backend, settings.apq_ttl_seconds)
     yield

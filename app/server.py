@@ -12,7 +12,10 @@ from app.auth import TokenVerifier, jwt_secret_for
 from app.config import DEFAULT_MAX_BODY_BYTES, Settings
 from app.documents.precheck import budget_for
 from app.documents.prepared import PreparedDocuments
+from app.graphiql import add_graphiql_routes
 from app.health import healthz, readyz
+from app.http.compression import compression_middleware
+from app.http.cors import cors_middleware
 from app.metrics import METRICS, Metrics, metrics_handler
 from app.persisted.trusted import TrustedDocuments
 from app.ratelimit import FallbackLimiter, InProcessLimiter, quotas_from, rate_limit_middleware
@@ -28,6 +31,7 @@ from app.resources import (
     TRUSTED_DOCUMENTS,
     resource_contexts,
 )
+from app.sdl import SDL_PATH, sdl_handler
 from app.transport.entry import graphql_entry
 from app.transport.setup import install_realtime
 from schema.build import build_schema
@@ -83,11 +87,20 @@ def create_app(
         app[RATE_LIMITER] = limiter
         key_of = key_function(app[TOKEN_VERIFIER], settings.trusted_proxies)
         app.middlewares.append(rate_limit_middleware(limiter, key_of, on_refused=_count_refused))
+    if settings.compression:  # innermost: it sees the handler's body (a cache hit's forms)
+        app.middlewares.append(compression_middleware())
+    # CORS outermost: a preflight is answered before the limiter counts it or CSRF prevention
+    # sees it, and a 429 still carries the grant the browser needs to read it.
+    if settings.cors_origins:
+        app.middlewares.insert(0, cors_middleware(settings.cors_origins))
     # Resources, in start order (cleanup runs in reverse): the Redis client before its users.
     app.cleanup_ctx.extend(resource_contexts(mongo_client_factory))
     install_realtime(app, settings)  # listener, hub, limits, shutdown (after the cache)
     # WebSocket upgrades and event streams go to the subscription transports.
     app.router.add_route("*", "/graphql", graphql_entry)
+    if settings.graphiql_enabled:
+        add_graphiql_routes(app)
+    app.router.add_get(SDL_PATH, sdl_handler)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_handler)

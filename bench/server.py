@@ -64,13 +64,23 @@ class Server:
     log: Path
 
     def rss_mib(self) -> float:
-        """Resident set size of the server process, in MiB."""
-        return psutil.Process(self.process.pid).memory_info().rss / 2**20
+        """Resident set size of one serving process, in MiB: the largest gunicorn worker
+        (the target is per worker), or the process itself when it has no children."""
+        master = psutil.Process(self.process.pid)
+        processes = master.children(recursive=True) or [master]
+        return max(proc.memory_info().rss for proc in processes) / 2**20
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time the server process has used so far."""
-        times = psutil.Process(self.process.pid).cpu_times()
-        return float(times.user + times.system)
+        """User + system CPU time the server has used so far: the gunicorn master and
+        its workers (the embedded PostgreSQL, when there is one, is not ours)."""
+        master = psutil.Process(self.process.pid)
+        total = 0.0
+        for proc in [master, *master.children()]:
+            if proc.name().startswith("postgres"):
+                continue
+            times = proc.cpu_times()
+            total += times.user + times.system
+        return total
 
     def log_tail(self, lines: int = 30) -> str:
         """The last lines the server wrote, for error messages."""

@@ -105,11 +105,21 @@ def _lua_long_string(text: str) -> str:
     return f"[{'=' * level}[{text}]{'=' * level}]"
 
 
-def write_script(path: Path, payload: dict[str, object], token: str) -> Path:
-    """Write a wrk script that POSTs ``payload`` as JSON with a bearer token; return ``path``."""
+def write_script(
+    path: Path,
+    payload: dict[str, object],
+    token: str,
+    headers: dict[str, str] | None = None,
+) -> Path:
+    """Write a wrk script that POSTs ``payload`` as JSON with a bearer token (and
+    ``headers``, e.g. Accept-Encoding); return ``path``."""
     body = orjson.dumps(payload).decode()
     path.parent.mkdir(parents=True, exist_ok=True)
     text = _LUA.format(body=_lua_long_string(body), token=token, prefix=RESULT_PREFIX)
+    for name, value in (headers or {}).items():
+        text = text.replace(
+            "\nlocal threads", f'wrk.headers["{name}"] = "{value}"\n\nlocal threads', 1
+        )
     path.write_text(text)
     return path
 

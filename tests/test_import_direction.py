@@ -39,6 +39,7 @@ LAYERS: list[tuple[str, ...]] = [
         "app.counter",  # a counter coroutines wait on (listener, hub, bus, limits)
         "app.events.channels",  # the NOTIFY contract with the processing workers
         "app.events.metrics",
+        "app.codings",  # gzip/br and a body carrying its compressed forms (cache and HTTP)
     ),
     # transport decoding, tokens, cursors, error shaping, SQL
     (
@@ -48,6 +49,7 @@ LAYERS: list[tuple[str, ...]] = [
         "app.encoding",
         "app.graphql_errors",
         "app.db",
+        "app.http",  # CORS and compression middlewares
     ),
     # identity, the response cache, the metadata store, the seed, the event hub and publisher
     ("app.identity", "app.cache", "app.metadata", "app.seed", "app.events"),
@@ -62,8 +64,8 @@ LAYERS: list[tuple[str, ...]] = [
     # the stages that join them, and the process resources
     # (app.events.setup: the real-time resources: listener, hub, cache bus)
     ("app.execution", "app.admission", "app.resources", "app.events.setup"),
-    # the pipeline, and the probes beside it
-    ("app.pipeline", "app.health"),
+    # the pipeline, and the pages and probes beside it
+    ("app.pipeline", "app.health", "app.graphiql", "app.sdl"),
     # transports' endpoints (the subscription transports: Strawberry's handlers behind ours)
     (
         "app.endpoint",
@@ -77,6 +79,8 @@ LAYERS: list[tuple[str, ...]] = [
     ),
     # the application factory
     ("app.server",),
+    # the process manager under `vanta serve`
+    ("app.process",),
     # the command line
     ("app.cli",),
 ]

@@ -9,6 +9,7 @@ outage.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
@@ -16,10 +17,13 @@ from typing import Any
 
 from app.cache.backend import CacheBackend, CacheUnavailable
 from app.cache.singleflight import SingleFlight
+from app.codings import EncodedBody, pack, unpack
 
 __all__ = ["CacheStatus", "Lookup", "ResponseCache"]
 
 log = logging.getLogger("vanta.cache")
+
+_UNPACKED_ENTRIES = 64  # hot entries whose unpacked form is kept (they share the stored bytes)
 
 
 class CacheStatus(StrEnum):
@@ -36,10 +40,19 @@ class Lookup:
 
 
 class ResponseCache:
-    """Wraps a backend (None: caching off) with bypass-on-failure and pending invalidations."""
+    """Wraps a backend (None: caching off) with bypass-on-failure and pending invalidations.
 
-    def __init__(self, backend: CacheBackend | None) -> None:
+    With ``precompress`` an entry is stored with its gzip and br forms (``app.codings``), so a
+    hit is sent compressed without compressing again.
+    """
+
+    def __init__(self, backend: CacheBackend | None, *, precompress: bool = False) -> None:
         self.backend = backend
+        self.precompress = precompress
+        # The in-process backend hands back the same stored object on every hit: its unpacked
+        # form is kept here (keyed by cache key, checked by identity), so a hit does not copy
+        # the body out of the packed entry again. Redis hits are new objects: unpacked each time.
+        self._unpacked: OrderedDict[str, tuple[bytes, EncodedBody]] = OrderedDict()
         self.flight: SingleFlight[Any] = SingleFlight()
         self._pending: set[str] = set()
         # Set by app/cache/bus.py: tells other processes of this process's invalidations.
@@ -55,7 +68,7 @@ class ResponseCache:
             return Lookup(CacheStatus.BYPASS)
         if value is None:
             return Lookup(CacheStatus.MISS, generation=generation)
-        return Lookup(CacheStatus.HIT, body=value)
+        return Lookup(CacheStatus.HIT, body=self._unpack(key, value))
 
     async def store(
         self, key: str, body: bytes, ttl: int, tags: Collection[str], generation: int
@@ -63,11 +76,23 @@ class ResponseCache:
         """Store unless an invalidation happened since the lookup (then the body may be stale)."""
         if self.backend is None or self._pending:
             return False
+        stored = pack(EncodedBody.of(body)) if self.precompress else body
         try:
-            return await self.backend.set(key, body, ttl, tags, if_generation=generation)
+            return await self.backend.set(key, stored, ttl, tags, if_generation=generation)
         except CacheUnavailable:
             log.warning("response cache unavailable: entry not stored")
             return False
+
+    def _unpack(self, key: str, value: bytes) -> EncodedBody:
+        known = self._unpacked.get(key)
+        if known is not None and known[0] is value:
+            self._unpacked.move_to_end(key)
+            return known[1]
+        encoded = unpack(value)
+        self._unpacked[key] = (value, encoded)
+        if len(self._unpacked) > _UNPACKED_ENTRIES:
+            self._unpacked.popitem(last=False)
+        return encoded
 
     async def invalidate(self, tags: Collection[str]) -> None:
         """Drop entries tagged with any of ``tags`` before the mutation's response leaves."""

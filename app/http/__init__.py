@@ -1,0 +1,1 @@
+"""HTTP extras around the GraphQL endpoint: CORS, compression, shared header helpers."""

@@ -1,0 +1,1 @@
+"""Process management for ``vanta serve``: gunicorn master, aiohttp workers."""
