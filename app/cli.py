@@ -1,4 +1,4 @@
-"""The ``vanta`` command: serve, migrate, seed, token, reconcile, metadata copy."""
+"""The ``vanta`` command: serve, migrate, seed, token, reconcile, metadata copy, worker, jobs."""
 
 from __future__ import annotations
 
@@ -178,7 +178,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
                     f"seeded demo data: {counts.companies} companies, {counts.documents} documents"
                 )
                 _copy_to_mongo_backend(dsn, settings)
-        app = create_app(dataclasses.replace(settings, database_url=dsn))
+        app = create_app(
+            dataclasses.replace(settings, database_url=dsn),
+            run_workers=settings.job_workers > 0,
+        )
         app.on_startup.append(freeze_startup_heap)
         url = f"http://{settings.host}:{settings.port}/graphql"
         print(f"GraphiQL: {url}")
@@ -194,6 +197,25 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.flush()
         web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
     return 0
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from app.jobs.standalone import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    processes = args.processes or max(1, settings.job_workers)
+    with database(settings) as (dsn, _):
+        _migrate(dsn)
+        asyncio.run(run_worker(settings, dsn, processes))
+    return 0
+
+
+def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
+    from app.jobs.report import print_jobs
+
+    with database(settings) as (dsn, _):
+        troubled = asyncio.run(print_jobs(dsn, stuck_after=args.stuck_after, limit=args.limit))
+    return 1 if troubled else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -228,6 +250,21 @@ def build_parser() -> argparse.ArgumentParser:
         default=300,
         help="pending uploads younger than this are in flight and left alone",
     )
+    worker = commands.add_parser("worker", help="work the document processing queue (no HTTP)")
+    worker.add_argument(
+        "--processes",
+        type=int,
+        default=0,
+        help="pool processes (default: VANTA_JOB_WORKERS, min 1)",
+    )
+    jobs = commands.add_parser("jobs", help="list failed and stuck processing jobs")
+    jobs.add_argument(
+        "--stuck-after",
+        type=float,
+        default=300.0,
+        help="a queued job this many seconds past due counts as stuck",
+    )
+    jobs.add_argument("--limit", type=int, default=100)
     metadata = commands.add_parser("metadata", help="metadata store maintenance")
     metadata_commands = metadata.add_subparsers(dest="metadata_command", required=True)
     copy = metadata_commands.add_parser("copy", help="copy all metadata to one backend")
@@ -244,6 +281,8 @@ COMMANDS = {
     "persisted": cmd_persisted,
     "reconcile": cmd_reconcile,
     "metadata": cmd_metadata,
+    "worker": cmd_worker,
+    "jobs": cmd_jobs,
 }
 
 

@@ -36,6 +36,8 @@ LAYERS: list[tuple[str, ...]] = [
         "app.seed_data",
         "app.timestamps",
         "app.cache.sizing",  # memory accounting, used by every bounded store
+        "app.files",  # the content-addressed file store of uploads
+        "app.nlp",  # the NLP pipeline (pure; spaCy imported inside, in pool processes)
     ),
     # transport decoding, tokens, cursors, error shaping, SQL
     (
@@ -45,11 +47,14 @@ LAYERS: list[tuple[str, ...]] = [
         "app.encoding",
         "app.graphql_errors",
         "app.db",
+        "app.jobs.status",  # the SQL of Document.processing, read by a loader
     ),
     # identity, the response cache, the metadata store, the seed
     ("app.identity", "app.cache", "app.metadata", "app.seed"),
     # admission's parts (rate limit, persisted queries), the loaders
     ("app.ratelimit", "app.persisted", "loaders"),
+    # the processing queue and its workers (they write through the metadata store)
+    ("app.jobs",),
     # the schema
     ("schema",),
     # execution's parts: the fast path, the per-request context; the cache stage
@@ -59,9 +64,9 @@ LAYERS: list[tuple[str, ...]] = [
     # the stages that join them, and the process resources
     ("app.execution", "app.admission", "app.resources"),
     # the pipeline, and the probes beside it
-    ("app.pipeline", "app.health"),
+    ("app.pipeline", "app.health", "app.processing"),
     # transports' endpoints
-    ("app.endpoint",),
+    ("app.endpoint", "app.downloads"),
     # the application factory
     ("app.server",),
     # the command line
