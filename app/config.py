@@ -158,6 +158,18 @@ class Settings:
     job_poll_seconds: float = 5.0  # idle workers look for due retries and expired leases
     spacy_model: str | None = None  # an installed trained pipeline (e.g. en_core_web_sm)
     risk_amount_threshold: Decimal = Decimal("1000000")  # KES, unless the company sets its own
+    # Real-time (subscriptions over WebSocket and SSE, the NOTIFY listener); see
+    # _realtime_from_env at the end of this module.
+    subscription_max_connections: int = 5000  # per process, WebSocket + SSE
+    subscription_max_connections_per_token: int = 10  # per token subject, per process
+    subscription_max_per_connection: int = 10
+    subscription_init_timeout_seconds: float = 10.0  # connection_init must come within
+    subscription_keepalive_seconds: float = 15.0  # WebSocket ping / SSE heartbeat interval
+    subscription_max_message_bytes: int = 65536  # largest WebSocket message accepted
+    subscription_max_pending: int = 100  # events queued per subscription before it is ended
+    replay_slack_seconds: float = 30.0  # replay window before the listener's last sign of life
+    listener_health_seconds: float = 5.0
+    shutdown_seconds: float = 3.0  # open connections are told and closed within this
 
     @property
     def introspection(self) -> bool:
@@ -242,6 +254,7 @@ class Settings:
             ),
             **_hardening(env),
             **_processing(env),
+            **_realtime_from_env(env),
         )
 
 
@@ -282,4 +295,32 @@ def _processing(env: Mapping[str, str]) -> dict[str, object]:
         "job_poll_seconds": _float(env, "VANTA_JOB_POLL_SECONDS", 5.0, minimum=0.05),
         "spacy_model": model,
         "risk_amount_threshold": threshold,
+    }
+
+
+def _realtime_from_env(env: Mapping[str, str]) -> dict[str, int | float]:
+    """The real-time settings block (subscriptions, listener, shutdown)."""
+    return {
+        "subscription_max_connections": _int(
+            env, "VANTA_SUBSCRIPTION_MAX_CONNECTIONS", 5000, minimum=1
+        ),
+        "subscription_max_connections_per_token": _int(
+            env, "VANTA_SUBSCRIPTION_MAX_CONNECTIONS_PER_TOKEN", 10, minimum=1
+        ),
+        "subscription_max_per_connection": _int(
+            env, "VANTA_MAX_SUBSCRIPTIONS_PER_CONNECTION", 10, minimum=1
+        ),
+        "subscription_init_timeout_seconds": _float(
+            env, "VANTA_SUBSCRIPTION_INIT_TIMEOUT_SECONDS", 10.0, minimum=0.001
+        ),
+        "subscription_keepalive_seconds": _float(
+            env, "VANTA_SUBSCRIPTION_KEEPALIVE_SECONDS", 15.0, minimum=0.01
+        ),
+        "subscription_max_message_bytes": _int(
+            env, "VANTA_SUBSCRIPTION_MAX_MESSAGE_BYTES", 65536, minimum=1024
+        ),
+        "subscription_max_pending": _int(env, "VANTA_SUBSCRIPTION_MAX_PENDING", 100, minimum=1),
+        "replay_slack_seconds": _float(env, "VANTA_REPLAY_SLACK_SECONDS", 30.0),
+        "listener_health_seconds": _float(env, "VANTA_LISTENER_HEALTH_SECONDS", 5.0, minimum=0.01),
+        "shutdown_seconds": _float(env, "VANTA_SHUTDOWN_SECONDS", 3.0, minimum=0.1),
     }

@@ -13,7 +13,6 @@ from app.config import DEFAULT_MAX_BODY_BYTES, Settings
 from app.documents.precheck import budget_for
 from app.documents.prepared import PreparedDocuments
 from app.downloads import download_handler
-from app.endpoint import graphql_handler
 from app.files.store import FileStore
 from app.health import healthz, readyz
 from app.jobs.metrics import JobMetrics
@@ -35,6 +34,8 @@ from app.resources import (
     TRUSTED_DOCUMENTS,
     resource_contexts,
 )
+from app.transport.entry import graphql_entry
+from app.transport.setup import install_realtime
 from schema.build import build_schema
 
 __all__ = ["MAX_BODY_BYTES", "create_app", "freeze_startup_heap"]
@@ -100,7 +101,9 @@ def create_app(
     app.cleanup_ctx.extend(resource_contexts(mongo_client_factory))
     if run_workers:
         app.cleanup_ctx.append(processing_ctx)  # after the pools: stopped before they close
-    app.router.add_route("*", "/graphql", graphql_handler)
+    install_realtime(app, settings)  # listener, hub, limits, shutdown (after the cache)
+    # WebSocket upgrades and event streams go to the subscription transports.
+    app.router.add_route("*", "/graphql", graphql_entry)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_handler)

@@ -9,7 +9,7 @@ outage.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -42,6 +42,8 @@ class ResponseCache:
         self.backend = backend
         self.flight: SingleFlight[Any] = SingleFlight()
         self._pending: set[str] = set()
+        # Set by app/cache/bus.py: tells other processes of this process's invalidations.
+        self.on_local_invalidation: Callable[[Collection[str]], Awaitable[None]] | None = None
 
     async def lookup(self, key: str) -> Lookup:
         """HIT with the stored bytes, MISS with the generation to store under, or BYPASS."""
@@ -73,6 +75,8 @@ class ResponseCache:
             return
         self._pending.update(tags)
         await self._flush_pending()
+        if self.on_local_invalidation is not None:
+            await self.on_local_invalidation(tags)
 
     async def _flush_pending(self) -> bool:
         if not self._pending:

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from app.cache import tags
+from app.events.channels import CACHE_INVALIDATE, DOCUMENT_PROCESSED
 from app.jobs.queue import Claim, finish_claim, retry_or_fail
 
 __all__ = [
@@ -26,8 +27,8 @@ __all__ = [
     "write_success",
 ]
 
-PROCESSED_CHANNEL = "vanta_document_processed"
-CACHE_CHANNEL = "vanta_cache_invalidate"
+PROCESSED_CHANNEL = DOCUMENT_PROCESSED
+CACHE_CHANNEL = CACHE_INVALIDATE
 
 
 class ClaimLost(Exception):
