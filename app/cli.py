@@ -1,4 +1,4 @@
-"""The ``vanta`` command: serve, migrate, seed, token, reconcile, metadata copy."""
+"""The ``vanta`` command: serve, migrate, seed, token, reconcile, metadata copy, worker, jobs."""
 
 from __future__ import annotations
 
@@ -192,7 +192,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             )
 
         async def make_app() -> web.Application:
-            app = create_app(worker_settings)
+            # Each HTTP worker also works the processing queue (VANTA_JOB_WORKERS pool
+            # processes; claims never overlap). VANTA_JOB_WORKERS=0 leaves it to `vanta worker`.
+            app = create_app(worker_settings, run_workers=settings.job_workers > 0)
             if dev_token is not None and settings.environment != "production":
                 app[GRAPHIQL_TOKEN] = dev_token  # pre-filled in GraphiQL's headers pane
             app.on_startup.append(freeze_startup_heap)
@@ -249,6 +251,25 @@ def cmd_schema(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from app.jobs.standalone import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    processes = args.processes or max(1, settings.job_workers)
+    with database(settings) as (dsn, _):
+        _migrate(dsn)
+        asyncio.run(run_worker(settings, dsn, processes))
+    return 0
+
+
+def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
+    from app.jobs.report import print_jobs
+
+    with database(settings) as (dsn, _):
+        troubled = asyncio.run(print_jobs(dsn, stuck_after=args.stuck_after, limit=args.limit))
+    return 1 if troubled else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vanta", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -290,6 +311,21 @@ def build_parser() -> argparse.ArgumentParser:
         default=300,
         help="pending uploads younger than this are in flight and left alone",
     )
+    worker = commands.add_parser("worker", help="work the document processing queue (no HTTP)")
+    worker.add_argument(
+        "--processes",
+        type=int,
+        default=0,
+        help="pool processes (default: VANTA_JOB_WORKERS, min 1)",
+    )
+    jobs = commands.add_parser("jobs", help="list failed and stuck processing jobs")
+    jobs.add_argument(
+        "--stuck-after",
+        type=float,
+        default=300.0,
+        help="a queued job this many seconds past due counts as stuck",
+    )
+    jobs.add_argument("--limit", type=int, default=100)
     metadata = commands.add_parser("metadata", help="metadata store maintenance")
     metadata_commands = metadata.add_subparsers(dest="metadata_command", required=True)
     copy = metadata_commands.add_parser("copy", help="copy all metadata to one backend")
@@ -307,6 +343,8 @@ COMMANDS = {
     "reconcile": cmd_reconcile,
     "schema": cmd_schema,
     "metadata": cmd_metadata,
+    "worker": cmd_worker,
+    "jobs": cmd_jobs,
 }
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_MAX_UPLOAD_BYTES",
     "ENVIRONMENTS",
     "KNOWN_VARIABLES",
     "ConfigError",
@@ -21,6 +24,7 @@ __all__ = [
 ENVIRONMENTS = ("development", "production")
 # Room for a 1 MB uploadDocument content plus JSON escaping.
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
+DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -165,6 +169,15 @@ class Settings:
     # Idle bound of a connection: from its start or its last response until the next
     # request's headers are complete (aiohttp's keep-alive timer covers both).
     keepalive_seconds: float = 15.0
+    # Document intake and processing (issue 11): uploads, the job queue, the NLP pipeline.
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES  # one uploaded file, checked while streaming
+    job_workers: int = 1  # processing processes `vanta serve` runs (0: leave it to `vanta worker`)
+    job_max_attempts: int = 3  # then the document is `failed` with the last reason
+    job_lease_seconds: float = 60.0  # a claim not renewed this long is taken over
+    job_retry_base_seconds: float = 5.0  # back-off: base * 2**(attempt - 1)
+    job_poll_seconds: float = 5.0  # idle workers look for due retries and expired leases
+    spacy_model: str | None = None  # an installed trained pipeline (e.g. en_core_web_sm)
+    risk_amount_threshold: Decimal = Decimal("1000000")  # KES, unless the company sets its own
     # Real-time (subscriptions over WebSocket and SSE, the NOTIFY listener); see
     # _realtime_from_env at the end of this module.
     subscription_max_connections: int = 5000  # per process, WebSocket + SSE
@@ -274,6 +287,7 @@ class Settings:
                 env, "VANTA_DB_CONNECT_TIMEOUT_SECONDS", 3.0, minimum=0.001
             ),
             **_hardening(env),
+            **_processing(env),
             **_realtime_from_env(env),
             **_frontend(env),
         )
@@ -287,6 +301,35 @@ def _hardening(env: Mapping[str, str]) -> dict[str, object]:
         "max_fragment_spreads": _int(env, "VANTA_MAX_FRAGMENT_SPREADS", 30, minimum=1),
         "max_directives": _int(env, "VANTA_MAX_DIRECTIVES", 50, minimum=1),
         "keepalive_seconds": _float(env, "VANTA_KEEPALIVE_SECONDS", 15.0, minimum=0.001),
+    }
+
+
+def _processing(env: Mapping[str, str]) -> dict[str, object]:
+    """Settings of issue 11 (document intake and processing), in a block of their own."""
+    model = (env.get("VANTA_SPACY_MODEL") or "").strip() or None
+    # find_spec only locates the package: spaCy itself is never imported by the server.
+    if model is not None and importlib.util.find_spec(model) is None:
+        raise ConfigError(f"VANTA_SPACY_MODEL names {model!r}, which is not an installed package")
+    raw_threshold = env.get("VANTA_RISK_AMOUNT_THRESHOLD") or "1000000"
+    try:
+        threshold = Decimal(raw_threshold)
+    except InvalidOperation:
+        threshold = Decimal("NaN")
+    if not threshold.is_finite() or threshold < 0:
+        raise ConfigError(
+            f"VANTA_RISK_AMOUNT_THRESHOLD must be a non-negative amount, got {raw_threshold!r}"
+        )
+    return {
+        "max_upload_bytes": _int(
+            env, "VANTA_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES, minimum=1
+        ),
+        "job_workers": _int(env, "VANTA_JOB_WORKERS", 1),
+        "job_max_attempts": _int(env, "VANTA_JOB_MAX_ATTEMPTS", 3, minimum=1),
+        "job_lease_seconds": _float(env, "VANTA_JOB_LEASE_SECONDS", 60.0, minimum=1.0),
+        "job_retry_base_seconds": _float(env, "VANTA_JOB_RETRY_BASE_SECONDS", 5.0),
+        "job_poll_seconds": _float(env, "VANTA_JOB_POLL_SECONDS", 5.0, minimum=0.05),
+        "spacy_model": model,
+        "risk_amount_threshold": threshold,
     }
 
 
@@ -339,6 +382,11 @@ KNOWN_VARIABLES = frozenset(
         "VANTA_FASTPATH",
         "VANTA_GRAPHIQL",
         "VANTA_HOST",
+        "VANTA_JOB_LEASE_SECONDS",
+        "VANTA_JOB_MAX_ATTEMPTS",
+        "VANTA_JOB_POLL_SECONDS",
+        "VANTA_JOB_RETRY_BASE_SECONDS",
+        "VANTA_JOB_WORKERS",
         "VANTA_JWT_SECRET",
         "VANTA_KEEPALIVE_SECONDS",
         "VANTA_LISTENER_HEALTH_SECONDS",
@@ -355,6 +403,7 @@ KNOWN_VARIABLES = frozenset(
         "VANTA_MAX_SELECTIONS",
         "VANTA_MAX_SUBSCRIPTIONS_PER_CONNECTION",
         "VANTA_MAX_TOKENS",
+        "VANTA_MAX_UPLOAD_BYTES",
         "VANTA_METADATA_BACKEND",
         "VANTA_MONGODB_URL",
         "VANTA_PORT",
@@ -366,8 +415,10 @@ KNOWN_VARIABLES = frozenset(
         "VANTA_REDIS_URL",
         "VANTA_REPLAY_SLACK_SECONDS",
         "VANTA_REQUEST_TIMEOUT_SECONDS",
+        "VANTA_RISK_AMOUNT_THRESHOLD",
         "VANTA_SEED_DEMO",
         "VANTA_SHUTDOWN_SECONDS",
+        "VANTA_SPACY_MODEL",
         "VANTA_STATEMENT_TIMEOUT_MS",
         "VANTA_SUBSCRIPTION_INIT_TIMEOUT_SECONDS",
         "VANTA_SUBSCRIPTION_KEEPALIVE_SECONDS",

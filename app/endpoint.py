@@ -33,8 +33,9 @@ from app.metrics import METRICS
 from app.pipeline import Served, run_operation
 from app.protocol import Operation, RequestError
 from app.request_id import REQUEST_ID_HEADER, request_id_of
-from app.resources import SETTINGS, TOKEN_VERIFIER
+from app.resources import FILE_STORE, SETTINGS, TOKEN_VERIFIER
 from app.transport.http import parse_operations
+from app.transport.multipart import UploadOptions
 
 __all__ = [
     "EXECUTION_PATH_HEADER",
@@ -62,7 +63,9 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
             raise RequestError(400, MSG_CSRF, CSRF_BLOCKED)
         viewer = viewer_of(request, request.app[TOKEN_VERIFIER])
         settings = request.app[SETTINGS]
-        operations, batched = await parse_operations(request, settings.max_batch_operations)
+        operations, batched = await parse_operations(
+            request, settings.max_batch_operations, _uploads(request)
+        )
         if batched:
             bodies, round_trips = await _serve_batch(request, operations, viewer, request_id)
             headers = _debug_headers(request, round_trips)
@@ -125,3 +128,10 @@ def _debug_headers(request: web.Request, round_trips: int) -> dict[str, str]:
     if request.app[SETTINGS].debug:
         return {ROUND_TRIPS_HEADER: str(round_trips)}
     return {}
+
+
+def _uploads(request: web.Request) -> UploadOptions:
+    settings = request.app[SETTINGS]
+    return UploadOptions(
+        request.app[FILE_STORE], settings.max_upload_bytes, settings.max_body_bytes
+    )

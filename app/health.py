@@ -7,6 +7,7 @@ import asyncio
 import orjson
 from aiohttp import web
 
+from app.jobs.queue import oldest_pending_age, queue_counts
 from app.resources import DB_POOL, METADATA, REDIS
 
 __all__ = ["healthz", "readyz"]
@@ -33,9 +34,29 @@ async def readyz(request: web.Request) -> web.Response:
     }
     if failing:
         body["failing"] = failing
+    if results["postgres"] is None:
+        body["queue"] = await _queue(request.app)
     return web.Response(
         body=orjson.dumps(body), status=503 if failing else 200, content_type="application/json"
     )
+
+
+async def _queue(app: web.Application) -> dict[str, object]:
+    """The processing queue, for operators: informational, never a readiness failure
+    (a backlog is the workers' problem, not a reason to stop answering queries)."""
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+            async with app[DB_POOL].acquire() as conn:
+                age = await oldest_pending_age(conn)
+                counts = await queue_counts(conn)
+    except Exception as error:
+        return {"error": f"{type(error).__name__}: {error}"[:200]}
+    return {
+        "oldest_pending_seconds": None if age is None else round(age, 3),
+        "queued": counts.get("queued", 0),
+        "running": counts.get("running", 0),
+        "failed": counts.get("failed", 0),
+    }
 
 
 async def _check_postgres(app: web.Application) -> str | None:

@@ -23,6 +23,8 @@ from app.cache.response_cache import ResponseCache
 from app.config import Settings
 from app.db.pool import create_pool
 from app.documents.prepared import PreparedDocuments
+from app.files.store import FileStore
+from app.jobs.metrics import JobMetrics
 from app.metadata.backend import MetadataBackend
 from app.persisted.apq import PersistedQueries
 from app.persisted.trusted import TrustedDocuments
@@ -34,6 +36,8 @@ from schema.build import VantaSchema
 __all__ = [
     "DB_POOL",
     "DOCUMENTS",
+    "FILE_STORE",
+    "JOB_METRICS",
     "METADATA",
     "PERSISTED_QUERIES",
     "RATE_LIMITER",
@@ -62,6 +66,9 @@ PERSISTED_QUERIES = web.AppKey("persisted_queries", PersistedQueries)
 TRUSTED_DOCUMENTS = web.AppKey("trusted_documents", TrustedDocuments)
 # The development token `vanta serve` printed, pre-filled in GraphiQL (never in production).
 GRAPHIQL_TOKEN = web.AppKey("graphiql_token", str)
+# Uploaded files (VANTA_DATA_DIR/files) and the processing queue's metrics (issue 11).
+FILE_STORE = web.AppKey("file_store", FileStore)
+JOB_METRICS = web.AppKey("job_metrics", JobMetrics)
 
 Context = Callable[[web.Application], AsyncIterator[None]]
 

@@ -12,18 +12,24 @@ from app.auth import TokenVerifier, jwt_secret_for
 from app.config import DEFAULT_MAX_BODY_BYTES, Settings
 from app.documents.precheck import budget_for
 from app.documents.prepared import PreparedDocuments
+from app.downloads import download_handler
+from app.files.store import FileStore
 from app.graphiql import add_graphiql_routes
 from app.health import healthz, readyz
 from app.http.compression import compression_middleware
 from app.http.cors import cors_middleware
+from app.jobs.metrics import JobMetrics
 from app.metrics import METRICS, Metrics, metrics_handler
 from app.persisted.trusted import TrustedDocuments
+from app.processing import processing_ctx
 from app.ratelimit import FallbackLimiter, InProcessLimiter, quotas_from, rate_limit_middleware
 from app.ratelimit.client_key import key_function
 from app.redis_client import REDIS_TIMEOUT_SECONDS
 from app.resources import (
     DB_POOL,
     DOCUMENTS,
+    FILE_STORE,
+    JOB_METRICS,
     RATE_LIMITER,
     SCHEMA,
     SETTINGS,
@@ -42,9 +48,15 @@ MAX_BODY_BYTES = DEFAULT_MAX_BODY_BYTES  # the default of VANTA_MAX_BODY_BYTES
 
 
 def create_app(
-    settings: Settings, *, mongo_client_factory: Callable[[], Any] | None = None
+    settings: Settings,
+    *,
+    mongo_client_factory: Callable[[], Any] | None = None,
+    run_workers: bool = False,
 ) -> web.Application:
     """Build the application; ``settings.database_url`` must name a reachable server.
+
+    ``run_workers``: also work the processing queue with ``settings.job_workers`` pool
+    processes (what ``vanta serve`` does; tests and bare apps leave it to others).
 
     ``mongo_client_factory`` replaces the AsyncMongoClient of the mongo metadata backend
     (tests pass an in-memory stand-in when no MongoDB server is available).
@@ -74,6 +86,8 @@ def create_app(
     )
     app[TOKEN_VERIFIER] = TokenVerifier(jwt_secret_for(settings))
     app[METRICS] = Metrics(app, DB_POOL)
+    app[FILE_STORE] = FileStore(settings.data_dir / "files")
+    app[JOB_METRICS] = JobMetrics(app[METRICS].registry)
     if settings.trusted_documents is not None:
         app[TRUSTED_DOCUMENTS] = TrustedDocuments.load(settings.trusted_documents)
     # Middlewares, outermost first: the rate limit counts a request before any work on it.
@@ -95,6 +109,8 @@ def create_app(
         app.middlewares.insert(0, cors_middleware(settings.cors_origins))
     # Resources, in start order (cleanup runs in reverse): the Redis client before its users.
     app.cleanup_ctx.extend(resource_contexts(mongo_client_factory))
+    if run_workers:
+        app.cleanup_ctx.append(processing_ctx)  # after the pools: stopped before they close
     install_realtime(app, settings)  # listener, hub, limits, shutdown (after the cache)
     # WebSocket upgrades and event streams go to the subscription transports.
     app.router.add_route("*", "/graphql", graphql_entry)
@@ -104,6 +120,7 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_handler)
+    app.router.add_get("/files/{document_id}", download_handler)
     return app
 
 

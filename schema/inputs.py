@@ -22,6 +22,7 @@ from app.domain import (
 from app.errors import bad_input
 from app.timestamps import in_utc
 from schema.ids import parse_id
+from schema.uploads import Upload
 
 __all__ = [
     "CompanyFilter",
@@ -94,7 +95,9 @@ class UploadDocumentInput:
     company_id: strawberry.ID
     filename: str
     document_type: str
-    content: str
+    # Exactly one of the two: text in the JSON body, or a file part of a multipart request.
+    content: str | None = None
+    file: Upload | None = None  # type: ignore[valid-type]
     mime_type: str | None = "text/plain"
     project_id: strawberry.ID | None = None
     tags: list[str] | None = None

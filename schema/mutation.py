@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import asyncpg
 import strawberry
 
@@ -16,9 +14,9 @@ from app.db import ledger as ledger_sql
 from app.db.documents import Executor
 from app.domain import DOCUMENT_STATUSES, DOCUMENT_TYPES, ENTRY_TYPES, category_for
 from app.errors import CONFLICT, ApiError, bad_input
-from app.metadata.lifecycle import create_document, remove_document
+from app.metadata.lifecycle import remove_document
 from app.metadata.store import MetadataRecord
-from app.text_metadata import derive_metadata
+from schema import intake
 from schema.ids import parse_id
 from schema.inputs import (
     CreateCompanyInput,
@@ -29,7 +27,6 @@ from schema.inputs import (
 )
 from schema.types import Company, Document, LedgerEntry
 from schema.validation import (
-    MAX_CONTENT_BYTES,
     check_amount,
     check_currency,
     check_filename,
@@ -98,47 +95,18 @@ class Mutation:
         ctx.invalidations.update((tags.ALL_COMPANIES, tags.company(row["id"])))
         return Company.from_row(row)
 
-    @strawberry.mutation(description="Stores text content and the metadata read from it.")
+    @strawberry.mutation(
+        description="Stores text content or a multipart file; the document is `pending` "
+        "until a worker has processed it."
+    )
     async def upload_document(self, info: strawberry.Info, input: UploadDocumentInput) -> Document:
-        ctx = info.context
-        viewer = ctx.require_viewer()
-        company_id = parse_id(input.company_id, "companyId")
-        _writer_sees(viewer, company_id, "Company", company_id)
-        document_type = check_choice(input.document_type, DOCUMENT_TYPES, "documentType")
-        assert document_type is not None
-        filename = check_filename(input.filename)
-        document_tags = check_tags(input.tags) or []
-        content = input.content.encode()
-        if len(content) > MAX_CONTENT_BYTES:
-            raise bad_input(f"content is limited to {MAX_CONTENT_BYTES} bytes.", "content")
-        if "\x00" in input.content:
-            raise bad_input("content must not contain NUL characters.", "content")
-        project_id = None if input.project_id is None else parse_id(input.project_id, "projectId")
-        metadata = derive_metadata(input.content, document_type)
-        metadata["tags"] = document_tags
-        values = {
-            "company_id": company_id,
-            "project_id": project_id,
-            "filename": filename,
-            "document_type": document_type,
-            "category": category_for(document_type),
-            "mime_type": optional_text(input.mime_type, "mimeType", 127),
-            "file_size": len(content),
-            "content_sha256": hashlib.sha256(content).hexdigest(),
-            "uploaded_by": viewer.subject,
-        }
+        return await intake.upload_document(info.context, input)
 
-        async def check(tx: Executor) -> None:
-            if await company_sql.companies_by_ids(tx, [company_id], None) == []:
-                raise hidden(viewer, "Company", company_id)
-            await _check_project(tx, project_id, company_id)
-
-        # Invalidated even if the upload fails: with MongoDB the row is visible as pending for a
-        # moment before it is rolled back, and a list cached meanwhile must not keep it.
-        ctx.invalidations.update((tags.company_documents(company_id), tags.ALL_DOCUMENTS))
-        row = await create_document(ctx.db, ctx.metadata, values, metadata, check)
-        ctx.invalidations.add(tags.document(row["id"]))
-        return Document.from_row(row)
+    @strawberry.mutation(
+        description="Queue a document for processing again (admins and accountants)."
+    )
+    async def reprocess_document(self, info: strawberry.Info, id: strawberry.ID) -> Document:
+        return await intake.reprocess_document(info.context, id)
 
     @strawberry.mutation
     async def update_document(

@@ -15,6 +15,8 @@ import dateutil.parser
 from strawberry.schema.types.base_scalars import wrap_parser
 from strawberry.types.scalar import ScalarDefinition
 
+from schema.uploads import UPLOAD, Upload
+
 __all__ = ["SCALAR_OVERRIDES"]
 
 DateTime = ScalarDefinition(
@@ -27,4 +29,4 @@ DateTime = ScalarDefinition(
     origin=dt.datetime,
 )
 
-SCALAR_OVERRIDES: dict[object, Any] = {dt.datetime: DateTime}
+SCALAR_OVERRIDES: dict[object, Any] = {dt.datetime: DateTime, Upload: UPLOAD}

@@ -21,6 +21,7 @@ from loaders.keys import (
     LedgerPageKey,
     SummaryKey,
 )
+from loaders.processing import processing
 from loaders.source import Source
 from schema.aggregates import FinancialSummary
 from schema.connection_field import CompanyList, connection_field
@@ -77,6 +78,9 @@ PROJECT: Source[int, Project | None] = Source(
 LEDGER_ENTRY: Source[int, LedgerEntry | None] = Source(
     "ledger_entry", batch.ledger_entries, tags.ledger_entry, lambda: LedgerEntry.from_row
 )
+PROCESSING: Source[int, DocumentProcessing | None] = Source(
+    "processing", processing, tags.document, lambda: DocumentProcessing.from_row
+)
 METADATA: Source[int, DocumentMetadata | None] = Source(
     "metadata", batch.metadata, tags.document, lambda: DocumentMetadata.from_row
 )
@@ -128,6 +132,46 @@ class ExtractedEntity:
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> ExtractedEntity:
         return cls(label=row["label"], text=row["text"], start=row["start"], end=row["end"])
+
+
+@strawberry.type
+class RiskReason:
+    rule: str
+    weight: float
+    detail: str
+
+
+@strawberry.type
+class DocumentProcessing:
+    """``status``: pending | running | processed | failed."""
+
+    status: str
+    attempts: int
+    last_error: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    risk_reasons: list[RiskReason]
+    classification_confidence: float | None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> DocumentProcessing:
+        reasons = row["risk_reasons"] or []
+        if isinstance(reasons, str | bytes):
+            import orjson
+
+            reasons = orjson.loads(reasons)
+        return cls(
+            status=row["status"],
+            attempts=row["attempts"],
+            last_error=row["last_error"],
+            started_at=row["started_at"],
+            finished_at=row["finished_at"],
+            risk_reasons=[
+                RiskReason(rule=r["rule"], weight=float(r["weight"]), detail=r["detail"])
+                for r in reasons
+            ],
+            classification_confidence=row["classification_confidence"],
+        )
 
 
 @strawberry.type
@@ -215,6 +259,9 @@ class Document:
     metadata: DocumentMetadata | None = relation(METADATA, "pk")
     ledger_entries: list[LedgerEntry] = relation(
         DOCUMENT_LEDGER, "pk", many=True, description="Entries recorded against this document."
+    )
+    processing: DocumentProcessing = relation(
+        PROCESSING, "pk", description="The latest processing job: status, attempts, errors."
     )
 
     @classmethod

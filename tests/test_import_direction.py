@@ -36,6 +36,8 @@ LAYERS: list[tuple[str, ...]] = [
         "app.seed_data",
         "app.timestamps",
         "app.cache.sizing",  # memory accounting, used by every bounded store
+        "app.files",  # the content-addressed file store of uploads
+        "app.nlp",  # the NLP pipeline (pure; spaCy imported inside, in pool processes)
         "app.counter",  # a counter coroutines wait on (listener, hub, bus, limits)
         "app.events.channels",  # the NOTIFY contract with the processing workers
         "app.events.metrics",
@@ -50,11 +52,14 @@ LAYERS: list[tuple[str, ...]] = [
         "app.graphql_errors",
         "app.db",
         "app.http",  # CORS and compression middlewares
+        "app.jobs.status",  # the SQL of Document.processing, read by a loader
     ),
     # identity, the response cache, the metadata store, the seed, the event hub and publisher
     ("app.identity", "app.cache", "app.metadata", "app.seed", "app.events"),
     # admission's parts (rate limit, persisted queries), the loaders
     ("app.ratelimit", "app.persisted", "loaders"),
+    # the processing queue and its workers (they write through the metadata store)
+    ("app.jobs",),
     # the schema
     ("schema",),
     # execution's parts: the fast path, the per-request context; the cache stage
@@ -65,10 +70,11 @@ LAYERS: list[tuple[str, ...]] = [
     # (app.events.setup: the real-time resources: listener, hub, cache bus)
     ("app.execution", "app.admission", "app.resources", "app.events.setup"),
     # the pipeline, and the pages and probes beside it
-    ("app.pipeline", "app.health", "app.graphiql", "app.sdl"),
+    ("app.pipeline", "app.health", "app.graphiql", "app.sdl", "app.processing"),
     # transports' endpoints (the subscription transports: Strawberry's handlers behind ours)
     (
         "app.endpoint",
+        "app.downloads",
         "app.transport.connections",
         "app.transport.entry",
         "app.transport.operation",

@@ -84,8 +84,16 @@ async def set_processing_status(
 
 
 async def document_states(db: Executor) -> list[asyncpg.Record]:
-    """(id, processing_status, uploaded_at) of every document, for reconciliation."""
-    return await db.fetch("SELECT id, processing_status, uploaded_at FROM documents ORDER BY id")
+    """(id, processing_status, uploaded_at) of every document, for reconciliation.
+
+    A document whose processing job is queued or running reports ``queued``: it is in
+    flight (its worker writes the metadata), however long the backlog.
+    """
+    return await db.fetch(
+        "SELECT d.id, CASE WHEN EXISTS (SELECT 1 FROM document_jobs j WHERE j.document_id = d.id "
+        "AND j.state IN ('queued', 'running')) THEN 'queued' ELSE d.processing_status END "
+        "AS processing_status, d.uploaded_at FROM documents d ORDER BY d.id"
+    )
 
 
 async def delete_documents(db: Executor, document_ids: list[int]) -> int:

@@ -1,15 +1,13 @@
 """Document writes that span PostgreSQL and the metadata store as one logical operation.
 
-PostgreSQL backend: row and metadata in one transaction (all or nothing).
+PostgreSQL backend: row, metadata and processing job in one transaction (all or nothing).
 
 MongoDB backend (no shared transaction):
 
-- upload: the row is committed as ``pending``, the metadata written, then the row is
-  marked ``processed``. A failed metadata write deletes the row again (and any metadata
-  that may have reached the store) and the caller gets the error. So a ``processed`` row
-  always has its metadata; a row is ``pending`` without metadata only while its upload
-  runs, or when PostgreSQL also failed during that clean-up (``vanta reconcile`` removes
-  such rows once they are older than its grace period).
+- upload: the row is inserted as ``pending`` and the metadata written while the row's
+  transaction is open; the row (and its processing job) commit after it. A failed
+  metadata write rolls the row back; a failed commit deletes the metadata again. A
+  processing worker later replaces the metadata and marks the row ``processed``.
 - delete: the metadata is deleted inside the transaction that deletes the row, so a
   failed metadata delete rolls the row back: both stay.
 - tags: written inside the transaction that updates the row; a failure rolls it back.
@@ -25,7 +23,6 @@ import asyncpg
 
 from app.db import document_writes
 from app.db.session import DbSession, Transaction
-from app.errors import not_found
 from app.metadata.store import MetadataRecord, MetadataStore
 
 __all__ = ["create_document", "remove_document"]
@@ -39,33 +36,40 @@ async def create_document(
     row_values: dict[str, Any],
     metadata: dict[str, Any],
     check: Callable[[Transaction], Awaitable[None]],
+    after_insert: Callable[[Transaction, asyncpg.Record], Awaitable[None]] | None = None,
 ) -> asyncpg.Record:
-    """Insert a document row and its metadata; returns the row as it ends up (``processed``).
+    """Insert a document row (``pending``) and its first metadata; returns the row.
 
     ``check`` runs first inside the transaction (existence, ownership); raising aborts.
+    ``after_insert`` runs in the same transaction once the row exists (the processing
+    job is enqueued there, so row and job commit together or not at all).
     """
+    values = {**row_values, "processing_status": "pending"}
     if store.in_postgres:
         async with db.transaction() as tx:
             await check(tx)
-            row = await document_writes.insert_document(
-                tx, {**row_values, "processing_status": "processed"}
-            )
+            row = await document_writes.insert_document(tx, values)
             await store.write(_record(row, metadata), tx=tx)
+            if after_insert is not None:
+                await after_insert(tx, row)
         return row
-    async with db.transaction() as tx:
-        await check(tx)
-        row = await document_writes.insert_document(
-            tx, {**row_values, "processing_status": "pending"}
-        )
+    # MongoDB: the metadata is written while the row's transaction is still open, so a
+    # committed row always has it, and a worker (which only sees committed jobs) never
+    # has its result overwritten by this first, rule-based metadata.
+    inserted: list[int] = []
     try:
-        await store.write(_record(row, metadata))
+        async with db.transaction() as tx:
+            await check(tx)
+            row = await document_writes.insert_document(tx, values)
+            inserted.append(row["id"])
+            await store.write(_record(row, metadata))
+            if after_insert is not None:
+                await after_insert(tx, row)
     except BaseException:
-        await _undo_upload(db, store, row["id"])
+        if inserted:  # the row rolled back with its transaction; its metadata may not have
+            await _undo_metadata(store, inserted[0])
         raise
-    done = await document_writes.set_processing_status(db, row["id"], "processed")
-    if done is None:  # deleted by someone else between the two statements
-        raise not_found(f"Document {row['id']} was deleted while it was being uploaded.")
-    return done
+    return row
 
 
 async def remove_document(
@@ -84,13 +88,17 @@ async def remove_document(
     return deleted
 
 
-async def _undo_upload(db: DbSession, store: MetadataStore, document_id: int) -> None:
-    """Best effort: the upload failed, so neither the row nor any metadata may stay."""
+async def _undo_metadata(store: MetadataStore, document_id: int) -> None:
+    """Best effort: the upload failed, so no metadata of its (rolled back) row may stay.
+
+    If this fails too, ``vanta reconcile`` deletes metadata without a document row.
+    """
     try:
-        await document_writes.delete_document(db, document_id)
         await store.delete([document_id])
     except Exception:
-        log.warning("upload of document %s left for vanta reconcile", document_id, exc_info=True)
+        log.warning(
+            "metadata of failed upload %s left for vanta reconcile", document_id, exc_info=True
+        )
 
 
 def _record(row: asyncpg.Record, metadata: dict[str, Any]) -> MetadataRecord:

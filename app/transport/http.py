@@ -16,6 +16,7 @@ from app.errors import (
     UNSUPPORTED_MEDIA_TYPE,
 )
 from app.protocol import Operation, RequestError
+from app.transport.multipart import UploadOptions, read_multipart
 
 __all__ = ["parse_operations", "parse_request"]
 
@@ -28,13 +29,16 @@ async def parse_request(request: web.Request) -> Operation:
     return operations[0]
 
 
-async def parse_operations(request: web.Request, max_batch: int) -> tuple[list[Operation], bool]:
+async def parse_operations(
+    request: web.Request, max_batch: int, uploads: UploadOptions | None = None
+) -> tuple[list[Operation], bool]:
     """The operations the client sent and whether they came as a batch (a JSON array body).
 
     A batch holds 1..``max_batch`` objects, each an operation of its own; more is
-    BATCH_TOO_LARGE. RequestError (4xx) when the HTTP request is unusable.
+    BATCH_TOO_LARGE. With ``uploads``, multipart/form-data bodies (GraphQL multipart
+    request spec) are accepted too. RequestError (4xx) when the HTTP request is unusable.
     """
-    payload = await _payload(request)
+    payload = await _payload(request, uploads)
     if isinstance(payload, Operation):
         return [payload], False
     if isinstance(payload, list):
@@ -54,7 +58,7 @@ async def parse_operations(request: web.Request, max_batch: int) -> tuple[list[O
     return [_operation(payload)], False
 
 
-async def _payload(request: web.Request) -> Operation | Any:
+async def _payload(request: web.Request, uploads: UploadOptions | None = None) -> Operation | Any:
     """An Operation for GET and application/graphql, else the decoded JSON body."""
     if request.method == "GET":
         params = request.query
@@ -70,6 +74,8 @@ async def _payload(request: web.Request) -> Operation | Any:
         raise RequestError(
             405, "GraphQL accepts GET and POST only.", METHOD_NOT_ALLOWED, {"Allow": "GET, POST"}
         )
+    if uploads is not None and request.content_type == "multipart/form-data":
+        return await read_multipart(request, uploads)
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:

@@ -21,6 +21,7 @@ import redis.asyncio as redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from app.codings import unpack
 from app.config import Settings
 from tests.conftest import Api, make_token, running, start_api
 from tests.services import RedisProcess
@@ -175,7 +176,9 @@ async def test_invalidation_missed_during_an_outage_is_replayed_before_any_hit(
         assert len(entries) == 1
         stale = await admin.get(entries[0])
         assert stale is not None
-        stale_ids = [node["id"] for node in orjson.loads(stale)["data"]["documents"]["nodes"]]
+        stale_ids = [
+            node["id"] for node in orjson.loads(bytes(unpack(stale)))["data"]["documents"]["nodes"]
+        ]
         assert uploaded_id not in stale_ids
 
     # Back: the pending invalidation runs before any lookup, so the stale entry is never served.

@@ -12,7 +12,6 @@ import pytest
 from pymongo.errors import AutoReconnect
 
 from app.config import Settings
-from app.db import document_writes
 from app.db import metadata as metadata_sql
 from app.metadata.commands import run_reconcile
 from app.metadata.reconcile import ReconcileReport
@@ -75,7 +74,7 @@ async def test_mongo_upload_update_delete_keep_the_metadata_in_mongodb(
     data = await mongo_dual_api.data(UPLOAD, _input(dual.world.companies["m"], "mg.txt"), token)
     document = data["uploadDocument"]
     doc_id = int(document["id"])
-    assert document["processingStatus"] == "processed"
+    assert document["processingStatus"] == "pending"  # until a worker has processed it
     assert document["metadata"] == {
         "tags": ["urgent"],
         "invoiceNumber": "INV-9001",
@@ -131,38 +130,42 @@ async def test_mongo_failing_during_upload_leaves_neither_row_nor_metadata(
     assert (await _reconcile(dual.database_url, dual.mongo, dual)).clean
 
 
-async def test_upload_whose_cleanup_also_fails_is_found_and_repaired_by_reconcile(
+async def test_upload_whose_metadata_and_cleanup_both_fail_leaves_nothing(
     dual: DualWorld,
     mongo_dual_api: Api,
     dual_conn: asyncpg.Connection,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The metadata is written while the row's transaction is open: when it fails, the row
+    (and its processing job) roll back, and the failing clean-up has nothing to repair."""
+
     async def down(self: Any, *args: Any, **kwargs: Any) -> None:
         raise AutoReconnect("connection closed mid-write")
 
-    async def postgres_gone(*args: Any, **kwargs: Any) -> bool:
-        raise ConnectionResetError("PostgreSQL went away too")
+    async def mongo_delete_gone(self: Any, *args: Any, **kwargs: Any) -> None:
+        raise AutoReconnect("MongoDB went away for the clean-up too")
 
     monkeypatch.setattr(_collection_class(mongo_dual_api), "replace_one", down)
-    monkeypatch.setattr(document_writes, "delete_document", postgres_gone)
+    monkeypatch.setattr(_collection_class(mongo_dual_api), "delete_many", mongo_delete_gone)
     status, body, _ = await mongo_dual_api.post(
         UPLOAD, _input(dual.world.companies["m"], "double-fault.txt"), _m_token(dual)
     )
     assert status == 200
     assert [e["extensions"]["code"] for e in body["errors"]] == ["SERVICE_UNAVAILABLE"]
     monkeypatch.undo()
-    left = await dual_conn.fetchrow(
-        "SELECT id, processing_status FROM documents WHERE filename = 'double-fault.txt'"
+    assert (
+        await dual_conn.fetchval(
+            "SELECT count(*) FROM documents WHERE filename = 'double-fault.txt'"
+        )
+        == 0
     )
-    assert left is not None and left["processing_status"] == "pending"  # never "processed"
-
-    found = await _reconcile(dual.database_url, dual.mongo, dual)
-    assert found.unfinished_uploads == [left["id"]] and not found.repaired
-    repaired = await run_reconcile(
-        dual.database_url, dual.mongo, repair=True, grace=timedelta(0), factory=dual.mongo_factory
+    assert (
+        await dual_conn.fetchval(
+            "SELECT count(*) FROM document_jobs j JOIN documents d ON d.id = j.document_id "
+            "WHERE d.filename = 'double-fault.txt'"
+        )
+        == 0
     )
-    assert repaired.unfinished_uploads == [left["id"]]
-    assert await dual_conn.fetchval("SELECT count(*) FROM documents WHERE id = $1", left["id"]) == 0
     assert (await _reconcile(dual.database_url, dual.mongo, dual)).clean
 
 
@@ -226,6 +229,13 @@ async def test_reconcile_repairs_metadata_without_rows_and_rows_without_metadata
     row_gone = int(first["uploadDocument"]["id"])
     metadata_gone = int(second["uploadDocument"]["id"])
     await dual_conn.execute("DELETE FROM documents WHERE id = $1", row_gone)
+    # As a worker leaves it: processed, its job done (no worker runs in this test).
+    await dual_conn.execute(
+        "UPDATE document_jobs SET state = 'done' WHERE document_id = $1", metadata_gone
+    )
+    await dual_conn.execute(
+        "UPDATE documents SET processing_status = 'processed' WHERE id = $1", metadata_gone
+    )
     collection = mongo_dual_api.client.app[METADATA].collection
     await collection.delete_many({"document_id": metadata_gone})
 

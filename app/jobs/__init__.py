@@ -1,0 +1,1 @@
+"""The durable processing queue: jobs in PostgreSQL, workers that claim them, the supervisor."""
