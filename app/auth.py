@@ -185,24 +185,28 @@ class TokenVerifier:
 
     def verify(self, token: str) -> Viewer:
         """The token's viewer; ApiError(UNAUTHENTICATED) when it does not verify now."""
+        return self.verify_until(token)[0]
+
+    def verify_until(self, token: str) -> tuple[Viewer, float]:
+        """The viewer and its expiry (epoch seconds): long-lived connections end then."""
         verified = self._verified
         hit = verified.get(token)
         if hit is not None:
             if self._clock() < hit[1]:
-                return hit[0]
+                return hit[0], hit[1]
             self._forget(token)
         viewer, expires_at = _decode(self._secret, token)
         if self._max_entries and len(token) <= self.MAX_TOKEN_CHARS:
             size = _memo_size(token, viewer)
             if size > self._max_bytes:
-                return viewer
+                return viewer, expires_at
             while verified and (
                 len(verified) >= self._max_entries or self.size + size > self._max_bytes
             ):
                 self._forget(next(iter(verified)))
             verified[token] = (viewer, expires_at, size)
             self.size += size
-        return viewer
+        return viewer, expires_at
 
     def _forget(self, token: str) -> None:
         self.size -= self._verified.pop(token)[2]

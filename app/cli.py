@@ -192,7 +192,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
                 "-H 'Content-Type: application/json' -d '{\"query\":\"{ viewer { role } }\"}'"
             )
         sys.stdout.flush()
-        web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+        web.run_app(
+            app,
+            host=settings.host,
+            port=settings.port,
+            print=None,
+            access_log=None,
+            shutdown_timeout=settings.shutdown_seconds,  # open streams are closed by then
+        )
     return 0
 
 

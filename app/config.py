@@ -139,6 +139,18 @@ class Settings:
     # Idle bound of a connection: from its start or its last response until the next
     # request's headers are complete (aiohttp's keep-alive timer covers both).
     keepalive_seconds: float = 15.0
+    # Real-time (subscriptions over WebSocket and SSE, the NOTIFY listener); see
+    # _realtime_from_env at the end of this module.
+    subscription_max_connections: int = 5000  # per process, WebSocket + SSE
+    subscription_max_connections_per_token: int = 10  # per token subject, per process
+    subscription_max_per_connection: int = 10
+    subscription_init_timeout_seconds: float = 10.0  # connection_init must come within
+    subscription_keepalive_seconds: float = 15.0  # WebSocket ping / SSE heartbeat interval
+    subscription_max_message_bytes: int = 65536  # largest WebSocket message accepted
+    subscription_max_pending: int = 100  # events queued per subscription before it is ended
+    replay_slack_seconds: float = 30.0  # replay window before the listener's last sign of life
+    listener_health_seconds: float = 5.0
+    shutdown_seconds: float = 3.0  # open connections are told and closed within this
 
     @property
     def introspection(self) -> bool:
@@ -222,6 +234,7 @@ class Settings:
                 env, "VANTA_DB_CONNECT_TIMEOUT_SECONDS", 3.0, minimum=0.001
             ),
             **_hardening(env),
+            **_realtime_from_env(env),
         )
 
 
@@ -233,4 +246,32 @@ def _hardening(env: Mapping[str, str]) -> dict[str, object]:
         "max_fragment_spreads": _int(env, "VANTA_MAX_FRAGMENT_SPREADS", 30, minimum=1),
         "max_directives": _int(env, "VANTA_MAX_DIRECTIVES", 50, minimum=1),
         "keepalive_seconds": _float(env, "VANTA_KEEPALIVE_SECONDS", 15.0, minimum=0.001),
+    }
+
+
+def _realtime_from_env(env: Mapping[str, str]) -> dict[str, int | float]:
+    """The real-time settings block (subscriptions, listener, shutdown)."""
+    return {
+        "subscription_max_connections": _int(
+            env, "VANTA_SUBSCRIPTION_MAX_CONNECTIONS", 5000, minimum=1
+        ),
+        "subscription_max_connections_per_token": _int(
+            env, "VANTA_SUBSCRIPTION_MAX_CONNECTIONS_PER_TOKEN", 10, minimum=1
+        ),
+        "subscription_max_per_connection": _int(
+            env, "VANTA_MAX_SUBSCRIPTIONS_PER_CONNECTION", 10, minimum=1
+        ),
+        "subscription_init_timeout_seconds": _float(
+            env, "VANTA_SUBSCRIPTION_INIT_TIMEOUT_SECONDS", 10.0, minimum=0.001
+        ),
+        "subscription_keepalive_seconds": _float(
+            env, "VANTA_SUBSCRIPTION_KEEPALIVE_SECONDS", 15.0, minimum=0.01
+        ),
+        "subscription_max_message_bytes": _int(
+            env, "VANTA_SUBSCRIPTION_MAX_MESSAGE_BYTES", 65536, minimum=1024
+        ),
+        "subscription_max_pending": _int(env, "VANTA_SUBSCRIPTION_MAX_PENDING", 100, minimum=1),
+        "replay_slack_seconds": _float(env, "VANTA_REPLAY_SLACK_SECONDS", 30.0),
+        "listener_health_seconds": _float(env, "VANTA_LISTENER_HEALTH_SECONDS", 5.0, minimum=0.01),
+        "shutdown_seconds": _float(env, "VANTA_SHUTDOWN_SECONDS", 3.0, minimum=0.1),
     }

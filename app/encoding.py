@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from app.errors import ApiError
 from app.protocol import RequestError
 from app.request_id import REQUEST_ID_HEADER
 
@@ -22,6 +23,7 @@ __all__ = [
     "JSON",
     "NO_STORE",
     "REQUEST_ID_HEADER",
+    "api_error_body",
     "error_body",
     "error_response",
     "media_type_for",
@@ -47,6 +49,11 @@ def error_body(message: str, code: str, **extensions: Any) -> dict[str, Any]:
 
 def request_error_body(error: RequestError) -> dict[str, Any]:
     return error_body(error.message, error.code)
+
+
+def api_error_body(error: ApiError) -> dict[str, Any]:
+    """An ApiError (authentication, a refused document) as the whole answer."""
+    return {"errors": [{"message": error.message, "extensions": error.extensions}]}
 
 
 def error_response(

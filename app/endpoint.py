@@ -19,6 +19,7 @@ from strawberry.http.ides import get_graphql_ide_html
 from app.auth import Viewer
 from app.csrf import MSG_CSRF, is_csrf_risk
 from app.encoding import (
+    api_error_body,
     error_body,
     error_response,
     media_type_for,
@@ -78,7 +79,7 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
         body = request_error_body(error)
         response = error_response(body, error.status, media_type, request_id, error.headers)
     except ApiError as error:  # authentication failed
-        body = {"errors": [{"message": error.message, "extensions": error.extensions}]}
+        body = api_error_body(error)
         headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
         response = error_response(body, 401, media_type, request_id, headers)
     except Exception:

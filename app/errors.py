@@ -10,6 +10,7 @@ __all__ = [
     "BATCH_TOO_LARGE",
     "CONFLICT",
     "CSRF_BLOCKED",
+    "EVENTS_DROPPED",
     "FORBIDDEN",
     "GRAPHQL_PARSE_FAILED",
     "GRAPHQL_VALIDATION_FAILED",
@@ -30,9 +31,11 @@ __all__ = [
     "SERVICE_UNAVAILABLE",
     "TIMEOUT",
     "TOO_MANY_ALIASES",
+    "TOO_MANY_CONNECTIONS",
     "TOO_MANY_DIRECTIVES",
     "TOO_MANY_FIELDS",
     "TOO_MANY_FRAGMENT_SPREADS",
+    "TOO_MANY_SUBSCRIPTIONS",
     "TOO_MANY_TOKENS",
     "UNAUTHENTICATED",
     "UNSUPPORTED_MEDIA_TYPE",
@@ -71,6 +74,10 @@ RATE_LIMITED = "RATE_LIMITED"
 TIMEOUT = "TIMEOUT"  # execution or a SQL statement took longer than allowed
 TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
 TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
+# Real-time: subscription limits, and a subscriber that fell behind (events were dropped).
+TOO_MANY_CONNECTIONS = "TOO_MANY_CONNECTIONS"
+TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
+EVENTS_DROPPED = "EVENTS_DROPPED"
 # Document prechecks (app/documents/precheck.py): bound validation's cost before it runs.
 SELECTION_TOO_WIDE = "SELECTION_TOO_WIDE"  # one selection set holds too many selections
 TOO_MANY_DIRECTIVES = "TOO_MANY_DIRECTIVES"

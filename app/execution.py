@@ -22,6 +22,7 @@ from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from app.documents.precheck import budget_for
 from app.documents.prepared import PreparedDocument, PreparedDocuments
+from app.encoding import api_error_body, error_body
 from app.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, OPERATION_RESOLUTION_FAILURE, TIMEOUT
 from app.fastpath import Fallback, execute_fast
 from app.graphql_errors import format_errors
@@ -111,10 +112,7 @@ async def execute_prepared(
     """
     request_id = context.request_id
     if prepared.refusal is not None:  # over a precheck limit: never parsed
-        refusal = prepared.refusal
-        return Outcome(
-            {"errors": [{"message": refusal.message, "extensions": refusal.extensions}]}, 400
-        )
+        return Outcome(api_error_body(prepared.refusal), 400)
     if prepared.syntax_error is not None:
         return _request_error([prepared.syntax_error], request_id)
     name = operation.operation_name
@@ -150,8 +148,7 @@ async def execute_prepared(
     except TimeoutError:
         log.warning("request %s stopped after %s s", request_id, timeout_seconds)
         message = MSG_TIMEOUT.format(seconds=timeout_seconds)
-        error = {"message": message, "extensions": {"code": TIMEOUT, "requestId": request_id}}
-        return Outcome({"errors": [error]}, TIMEOUT_STATUS)
+        return Outcome(error_body(message, TIMEOUT, requestId=request_id), TIMEOUT_STATUS)
 
     body: dict[str, Any] = {}
     if result.errors:

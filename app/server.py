@@ -12,7 +12,6 @@ from app.auth import TokenVerifier, jwt_secret_for
 from app.config import DEFAULT_MAX_BODY_BYTES, Settings
 from app.documents.precheck import budget_for
 from app.documents.prepared import PreparedDocuments
-from app.endpoint import graphql_handler
 from app.health import healthz, readyz
 from app.metrics import METRICS, Metrics, metrics_handler
 from app.persisted.trusted import TrustedDocuments
@@ -29,6 +28,8 @@ from app.resources import (
     TRUSTED_DOCUMENTS,
     resource_contexts,
 )
+from app.transport.entry import graphql_entry
+from app.transport.setup import install_realtime
 from schema.build import build_schema
 
 __all__ = ["MAX_BODY_BYTES", "create_app", "freeze_startup_heap"]
@@ -84,7 +85,9 @@ def create_app(
         app.middlewares.append(rate_limit_middleware(limiter, key_of, on_refused=_count_refused))
     # Resources, in start order (cleanup runs in reverse): the Redis client before its users.
     app.cleanup_ctx.extend(resource_contexts(mongo_client_factory))
-    app.router.add_route("*", "/graphql", graphql_handler)
+    install_realtime(app, settings)  # listener, hub, limits, shutdown (after the cache)
+    # WebSocket upgrades and event streams go to the subscription transports.
+    app.router.add_route("*", "/graphql", graphql_entry)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_handler)

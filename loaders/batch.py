@@ -25,7 +25,7 @@ from loaders.keys import (
     LedgerPageKey,
     SummaryKey,
 )
-from loaders.source import Backends, Build, Scope
+from loaders.source import Backends, Build, Fetch, Scope
 
 __all__ = ["Page"]
 
@@ -51,25 +51,38 @@ def _grouped(keys: Sequence[K], group_of: Callable[[K], Hashable]) -> dict[Hasha
     return groups
 
 
-def _in_key_order(rows: Sequence[Any], ids: Sequence[int], build: Build) -> list[Any]:
-    by_id = {row["id"]: build(row) for row in rows}
-    return [by_id.get(i) for i in ids]
+Rows = Callable[[Any, Sequence[int], Scope], Awaitable[Sequence[Any]]]  # (db, keys, scope)
 
 
-async def companies(b: Backends, scope: Scope, ids: Sequence[int], build: Build) -> list[Any]:
-    return _in_key_order(await company_sql.companies_by_ids(b.db, ids, scope), ids, build)
+def one_by_id(rows: Rows) -> Fetch:
+    """A Source's fetch from a SQL function that reads rows by id: one value per key."""
+
+    async def fetch(b: Backends, scope: Scope, ids: Sequence[int], build: Build) -> list[Any]:
+        by_id = {row["id"]: build(row) for row in await rows(b.db, ids, scope)}
+        return [by_id.get(i) for i in ids]
+
+    return fetch
 
 
-async def documents(b: Backends, scope: Scope, ids: Sequence[int], build: Build) -> list[Any]:
-    return _in_key_order(await document_sql.documents_by_ids(b.db, ids, scope), ids, build)
+def many_by(column: str, rows: Rows) -> Fetch:
+    """A Source's fetch from a SQL function that reads the rows of many parents at once:
+    each key gets its rows (those whose ``column`` is the key), in the SQL's order."""
+
+    async def fetch(
+        b: Backends, scope: Scope, keys: Sequence[int], build: Build
+    ) -> list[list[Any]]:
+        grouped: dict[int, list[Any]] = defaultdict(list)
+        for row in await rows(b.db, keys, scope):
+            grouped[row[column]].append(build(row))
+        return [grouped.get(key, []) for key in keys]
+
+    return fetch
 
 
-async def projects(b: Backends, scope: Scope, ids: Sequence[int], build: Build) -> list[Any]:
-    return _in_key_order(await company_sql.projects_by_ids(b.db, ids, scope), ids, build)
-
-
-async def ledger_entries(b: Backends, scope: Scope, ids: Sequence[int], build: Build) -> list[Any]:
-    return _in_key_order(await ledger_sql.entries_by_ids(b.db, ids, scope), ids, build)
+companies = one_by_id(company_sql.companies_by_ids)
+documents = one_by_id(document_sql.documents_by_ids)
+projects = one_by_id(company_sql.projects_by_ids)
+ledger_entries = one_by_id(ledger_sql.entries_by_ids)
 
 
 async def metadata(
@@ -87,16 +100,6 @@ async def entities(
     """Keys are ids of documents already checked against the scope by their parent."""
     found = await b.metadata.fetch_entities(document_ids)
     return [[build(e) for e in found.get(doc_id, ())] for doc_id in document_ids]
-
-
-async def document_ledger_entries(
-    b: Backends, scope: Scope, document_ids: Sequence[int], build: Build
-) -> list[list[Any]]:
-    """Each document's ledger entries, newest first (keys: documents already in scope)."""
-    grouped: dict[int, list[Any]] = defaultdict(list)
-    for row in await ledger_sql.entries_by_document_ids(b.db, document_ids, scope):
-        grouped[row["document_id"]].append(build(row))
-    return [grouped.get(i, []) for i in document_ids]
 
 
 async def company_projects(

@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 from app.db.session import DbSession
 from app.metadata.store import MetadataStore
 
-__all__ = ["Backends", "Build", "Scope", "Source"]
+__all__ = ["Backends", "Build", "Fetch", "Scope", "Source"]
 
 K = TypeVar("K")
 V = TypeVar("V")

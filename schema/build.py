@@ -12,6 +12,7 @@ from schema.mutation import Mutation
 from schema.prepared import UsePreparedDocument
 from schema.query import Query
 from schema.scalars import SCALAR_OVERRIDES
+from schema.subscription import Subscription
 
 __all__ = ["VantaSchema", "build_schema"]
 
@@ -56,6 +57,7 @@ def build_schema(settings: Settings | None = None) -> VantaSchema:
     schema = VantaSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         scalar_overrides=SCALAR_OVERRIDES,
         extensions=[lambda: UsePreparedDocument(rules=rules, max_tokens=max_tokens)],
     )

@@ -11,6 +11,7 @@ import asyncpg
 import strawberry
 
 from app.cache import tags
+from app.db import ledger as ledger_sql
 from app.errors import bad_input
 from loaders import batch
 from loaders.keys import (
@@ -84,7 +85,7 @@ ENTITIES: Source[int, list[ExtractedEntity]] = Source(
 )
 DOCUMENT_LEDGER: Source[int, list[LedgerEntry]] = Source(
     "document_ledger",
-    batch.document_ledger_entries,
+    batch.many_by("document_id", ledger_sql.entries_by_document_ids),
     tags.document_ledger,
     lambda: LedgerEntry.from_row,
 )

@@ -36,6 +36,9 @@ LAYERS: list[tuple[str, ...]] = [
         "app.seed_data",
         "app.timestamps",
         "app.cache.sizing",  # memory accounting, used by every bounded store
+        "app.counter",  # a counter coroutines wait on (listener, hub, bus, limits)
+        "app.events.channels",  # the NOTIFY contract with the processing workers
+        "app.events.metrics",
     ),
     # transport decoding, tokens, cursors, error shaping, SQL
     (
@@ -46,8 +49,8 @@ LAYERS: list[tuple[str, ...]] = [
         "app.graphql_errors",
         "app.db",
     ),
-    # identity, the response cache, the metadata store, the seed
-    ("app.identity", "app.cache", "app.metadata", "app.seed"),
+    # identity, the response cache, the metadata store, the seed, the event hub and publisher
+    ("app.identity", "app.cache", "app.metadata", "app.seed", "app.events"),
     # admission's parts (rate limit, persisted queries), the loaders
     ("app.ratelimit", "app.persisted", "loaders"),
     # the schema
@@ -57,11 +60,22 @@ LAYERS: list[tuple[str, ...]] = [
     # the prepared-document stage
     ("app.documents",),
     # the stages that join them, and the process resources
-    ("app.execution", "app.admission", "app.resources"),
+    # (app.events.setup: the real-time resources: listener, hub, cache bus)
+    ("app.execution", "app.admission", "app.resources", "app.events.setup"),
     # the pipeline, and the probes beside it
     ("app.pipeline", "app.health"),
-    # transports' endpoints
-    ("app.endpoint",),
+    # transports' endpoints (the subscription transports: Strawberry's handlers behind ours)
+    (
+        "app.endpoint",
+        "app.transport.connections",
+        "app.transport.entry",
+        "app.transport.identity",
+        "app.transport.operation",
+        "app.transport.setup",
+        "app.transport.sse",
+        "app.transport.view",
+        "app.transport.ws",
+    ),
     # the application factory
     ("app.server",),
     # the command line

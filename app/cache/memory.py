@@ -93,6 +93,10 @@ class MemoryBackend:
         return True
 
     async def invalidate(self, tags: Collection[str], *, probe: bool = False) -> int:
+        return self.invalidate_now(tags)
+
+    def invalidate_now(self, tags: Collection[str]) -> int:
+        """``invalidate`` without awaiting (for notification callbacks)."""
         self.generation += 1
         dropped = 0
         for tag in tags:
@@ -100,6 +104,15 @@ class MemoryBackend:
                 if key in self._entries:
                     self._drop(key)
                     dropped += 1
+        return dropped
+
+    def clear(self) -> int:
+        """Drop everything (invalidations may have been missed); return how many entries."""
+        self.generation += 1
+        dropped = len(self._entries)
+        self._entries.clear()
+        self._by_tag.clear()
+        self.size = 0
         return dropped
 
     def _drop(self, key: str) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -53,6 +53,8 @@ class ResponseCache:
         self.backend = backend
         self.flight: SingleFlight[Any] = SingleFlight()
         self._pending: set[str] = set()
+        # Set by app/cache/bus.py: tells other processes of this process's invalidations.
+        self.on_local_invalidation: Callable[[Collection[str]], Awaitable[None]] | None = None
         self._replay_interval = replay_interval
         self._replay: asyncio.Task[None] | None = None
 
@@ -99,6 +101,8 @@ class ResponseCache:
             return
         self._pending.update(tags)
         await self._flush_pending()
+        if self.on_local_invalidation is not None:
+            await self.on_local_invalidation(tags)
 
     async def _flush_pending(self, *, probe: bool = False) -> bool:
         if not self._pending:

@@ -1,1 +1,2 @@
-"""Transports: each decodes what its protocol carries into ``app.protocol.Operation``s."""
+"""Transports: each decodes what its protocol carries into ``app.protocol.Operation``s; the
+long-lived ones (WebSocket graphql-transport-ws, graphql-sse) carry subscriptions."""

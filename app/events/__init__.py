@@ -1,0 +1,1 @@
+"""Document events: the NOTIFY contract, the per-process hub and its fan-out to subscribers."""
