@@ -28,7 +28,6 @@ from app.fastpath import Fallback, execute_fast
 from app.graphql_errors import format_errors
 from app.protocol import Operation, RequestError
 from schema.context import Context
-from schema.prepared import PREPARED_DOCUMENT
 
 __all__ = [
     "FAST",
@@ -134,17 +133,15 @@ async def execute_prepared(
                 body = await _try_fast(fast, operation, context)
                 if body is not None:
                     return Outcome(body, 200, FAST)
-            token = PREPARED_DOCUMENT.set(prepared.document)
-            try:
-                result = await schema.execute(
-                    operation.query,
-                    variable_values=operation.variables,
-                    context_value=context,
-                    operation_name=name,
-                    allowed_operation_types=_STRAWBERRY_TYPES[allowed],
-                )
-            finally:
-                PREPARED_DOCUMENT.reset(token)
+            if isinstance(context, Context):
+                context.prepared_document = prepared.document
+            result = await schema.execute(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=context,
+                operation_name=name,
+                allowed_operation_types=_STRAWBERRY_TYPES[allowed],
+            )
     except TimeoutError:
         log.warning("request %s stopped after %s s", request_id, timeout_seconds)
         message = MSG_TIMEOUT.format(seconds=timeout_seconds)

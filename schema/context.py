@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 from aiohttp import web
+from graphql import DocumentNode
 
 from app.auth import Viewer
 from app.config import Settings
@@ -36,6 +37,9 @@ class Context:
     metadata_store: MetadataStore | None = None
     # Builds a new set of loaders like ``loaders`` (same store, same cache-tag recording).
     loader_factory: Callable[[], Loaders] | None = None
+    # The parsed document the prepared-document stage validated (schema/prepared.py hands
+    # it to stock execution instead of a second parse); None: Strawberry parses.
+    prepared_document: DocumentNode | None = None
 
     def renew_loaders(self) -> None:
         """Fresh loaders, so a retry starts without the cache or failures of an attempt."""

@@ -1,24 +1,22 @@
 """Stock execution reads the prepared document instead of parsing and validating again.
 
-The pipeline parses and validates each document once (app.documents.prepared) and sets it
-in ``PREPARED_DOCUMENT`` around ``schema.execute``; this extension hands it to Strawberry
-and skips Strawberry's own validation. Without one set (a caller that did not prepare),
-Strawberry parses with the token limit and validates with the query-limit rules itself,
-so the limits hold whoever executes.
+The pipeline parses and validates each document once (app.documents.prepared) and puts it
+in the operation's Context (``prepared_document``) before ``schema.execute`` or
+``schema.stream``; this extension hands it to Strawberry and skips Strawberry's own
+validation. Without one (a caller that did not prepare), Strawberry parses with the token
+limit and validates with the query-limit rules itself, so the limits hold whoever executes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextvars import ContextVar
 
 from graphql import ASTValidationRule, DocumentNode
 from strawberry.extensions import SchemaExtension
 
-__all__ = ["PREPARED_DOCUMENT", "UsePreparedDocument"]
+from schema.context import Context
 
-# A parsed document that already passed validation with the schema's rules.
-PREPARED_DOCUMENT: ContextVar[DocumentNode | None] = ContextVar("prepared_document", default=None)
+__all__ = ["UsePreparedDocument"]
 
 
 class UsePreparedDocument(SchemaExtension):
@@ -34,7 +32,10 @@ class UsePreparedDocument(SchemaExtension):
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
-        document = PREPARED_DOCUMENT.get()
+        value = context.context
+        document: DocumentNode | None = (
+            value.prepared_document if isinstance(value, Context) else None
+        )
         self._prepared = document is not None
         if document is not None:
             context.graphql_document = document

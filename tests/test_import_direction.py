@@ -69,7 +69,6 @@ LAYERS: list[tuple[str, ...]] = [
         "app.endpoint",
         "app.transport.connections",
         "app.transport.entry",
-        "app.transport.identity",
         "app.transport.operation",
         "app.transport.setup",
         "app.transport.sse",

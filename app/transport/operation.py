@@ -2,10 +2,11 @@
 
 Strawberry's protocol handlers call ``schema.stream`` with one context per connection.
 ``StreamSchema`` stands in for the schema there: it gives every operation a Context of
-its own (loaders renewed per event by the resolver), applies trusted documents, admits
-subscriptions only (queries and mutations go through the HTTP pipeline with its cache
-and limits), and shapes every error like the HTTP path does (stable codes, internals
-masked behind the request id).
+its own (loaders renewed per event by the resolver), runs the document through the same
+admission (trusted documents, APQ) and prepared-document stages (prechecks, one parse and
+validation per document) as HTTP, admits subscriptions only (queries and mutations go
+through the HTTP pipeline with its cache and limits), and shapes every error like the
+HTTP path does (stable codes, internals masked behind the request id).
 """
 
 from __future__ import annotations
@@ -17,18 +18,29 @@ from typing import Any
 
 from aiohttp import web
 from graphql import GraphQLError
+from graphql import OperationType as GraphQLOperationType
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
+from app.admission import admit
 from app.auth import Viewer
 from app.db.session import DbSession
+from app.documents.prepared import PreparedDocument
 from app.errors import BAD_REQUEST, OPERATION_RESOLUTION_FAILURE
 from app.events.setup import EVENT_HUB
 from app.graphql_errors import format_error
 from app.protocol import Operation, RequestError
 from app.request_id import request_id_of
-from app.resources import DB_POOL, METADATA, SCHEMA, SETTINGS, TRUSTED_DOCUMENTS
+from app.resources import (
+    DB_POOL,
+    DOCUMENTS,
+    METADATA,
+    PERSISTED_QUERIES,
+    SCHEMA,
+    SETTINGS,
+    TRUSTED_DOCUMENTS,
+)
 from loaders.factory import Loaders, create_loaders
 from schema.subscription_context import SubscriptionContext
 
@@ -77,13 +89,29 @@ class StreamSchema:
     ) -> AsyncGenerator[ExecutionResult, None]:
         assert isinstance(context_value, ConnectionState)
         context = self._context(context_value)
-        try:
-            query = self._trusted(query, variable_values, operation_name, operation_extensions)
+        if not isinstance(query, str) and not operation_extensions:
+            return _single_error(MSG_QUERY_REQUIRED, BAD_REQUEST)
+        app = self._app
+        operation = Operation(
+            query if isinstance(query, str) else None,
+            variable_values,
+            operation_name,
+            operation_extensions,
+        )
+        try:  # the stages every transport shares: admission, then the prepared document
+            admitted = await admit(operation, app[PERSISTED_QUERIES], app.get(TRUSTED_DOCUMENTS))
         except RequestError as error:
             return _single_error(error.message, error.code)
-        if not isinstance(query, str):
+        query = admitted.operation.query
+        if not query:
             return _single_error(MSG_QUERY_REQUIRED, BAD_REQUEST)
-        source = await self._app[SCHEMA].stream(
+        prepared = await app[DOCUMENTS].prepare_async(query)
+        await admitted.register_if_valid(prepared)
+        refused = _refused(prepared, operation_name, context.request_id)
+        if refused is not None:
+            return refused
+        context.prepared_document = prepared.document
+        source = await app[SCHEMA].stream(
             query,
             variable_values=variable_values,
             context_value=context,
@@ -93,19 +121,6 @@ class StreamSchema:
             allowed_operation_types=_SUBSCRIPTION_ONLY,
         )
         return _masked(source, context.request_id)
-
-    def _trusted(
-        self,
-        query: str | None,
-        variables: dict[str, Any] | None,
-        operation_name: str | None,
-        extensions: dict[str, Any] | None,
-    ) -> str | None:
-        trusted = self._app.get(TRUSTED_DOCUMENTS)
-        if trusted is None:
-            return query
-        request = Operation(query, variables, operation_name, extensions)
-        return trusted.resolve(request).query
 
     def _context(self, state: ConnectionState) -> SubscriptionContext:
         """A query's Context for this operation (fresh DbSession, loaders, request id)."""
@@ -131,6 +146,31 @@ class StreamSchema:
             hub=app[EVENT_HUB],
             expires_at=state.expires_at,
         )
+
+
+def _refused(
+    prepared: PreparedDocument, name: str | None, request_id: str
+) -> AsyncGenerator[ExecutionResult, None] | None:
+    """The answer to a document that cannot run here, as HTTP would give it; None to go on."""
+    if prepared.refusal is not None:
+        return _single_error(prepared.refusal.message, prepared.refusal.code)
+    if prepared.syntax_error is not None:
+        return _errors([prepared.syntax_error], request_id)
+    found = prepared.operation(name)
+    if found is None:
+        reason = CannotGetOperationTypeError(name).as_http_error_reason()
+        return _single_error(reason, OPERATION_RESOLUTION_FAILURE)
+    if found.type is not GraphQLOperationType.SUBSCRIPTION:
+        return _single_error(MSG_SUBSCRIPTIONS_ONLY, BAD_REQUEST)
+    if prepared.validation_errors:
+        return _errors(prepared.validation_errors, request_id)
+    return None
+
+
+async def _errors(
+    errors: list[GraphQLError], request_id: str
+) -> AsyncGenerator[ExecutionResult, None]:
+    yield PreExecutionError(data=None, errors=[_shaped(error, request_id) for error in errors])
 
 
 async def _single_error(message: str, code: str) -> AsyncGenerator[ExecutionResult, None]:

@@ -20,9 +20,9 @@ from app.errors import (
     UNAUTHENTICATED,
     ApiError,
 )
+from app.identity import MissingCredentials, identify
 from app.resources import TOKEN_VERIFIER
 from app.transport.connections import REGISTRY
-from app.transport.identity import MissingCredentials, identify
 from app.transport.operation import ConnectionState
 from app.transport.view import STREAM_VIEW
 

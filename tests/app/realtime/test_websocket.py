@@ -352,3 +352,31 @@ async def test_shutdown_tells_clients(rt_settings: Settings, rt_world: RealtimeW
         await api.client.server.app.shutdown()
         code, _ = await client.closed()
         assert code == aiohttp.WSCloseCode.GOING_AWAY
+
+
+async def test_subscriptions_enter_through_the_shared_stages(rt_settings: Settings) -> None:
+    """Prechecks and one parse per document apply to subscription documents too."""
+    from app.resources import DOCUMENTS
+
+    async with running(replace(rt_settings, max_fields=3)) as api:
+        documents = api.client.server.app[DOCUMENTS]
+        client = await open_ws(api)
+        await client.init(token_for())
+        wide = "subscription { documentProcessed { id filename status company { id name } } }"
+        await client.subscribe("wide", query=wide)
+        message = await client.receive()
+        assert message["type"] == "error", message
+        assert message["payload"][0]["extensions"]["code"] == "TOO_MANY_FIELDS"
+        assert documents.parses == 0  # refused before parsing
+        await client.ws.close()
+    async with running(rt_settings) as api:
+        documents = api.client.server.app[DOCUMENTS]
+        hub = _hub(api)
+        for op_id in ("a", "b"):
+            client = await open_ws(api)
+            await client.init(token_for())
+            before = hub.subscribed.value
+            await client.subscribe(op_id)
+            await hub.subscribed.wait(before + 1)
+            await client.ws.close()
+        assert documents.parses == 1  # the second subscription reused the prepared document
