@@ -32,6 +32,7 @@ class Served:
     cache_control: str
     round_trips: int  # database round trips this request caused (0 for hits and shared)
     path: str | None = None  # execution path (fast | stock); None when the cache answered
+    replayed: bool = False  # an Idempotency-Key's recorded answer (app.idempotency)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,7 @@ class Executed:
     path: str
     cache_tags: set[str] = field(default_factory=set)  # what the answer read
     invalidations: set[str] = field(default_factory=set)  # what a mutation changed
+    replayed: bool = False  # an Idempotency-Key's recorded answer, not a new execution
 
 
 # ``execute(for_cache)``: run the operation; ``for_cache`` means the answer may be stored,
@@ -108,4 +110,5 @@ def _served(executed: Executed, status: CacheStatus, cache_control: str) -> Serv
         cache_control=cache_control if executed.cacheable else NO_STORE,
         round_trips=executed.round_trips,
         path=executed.path,
+        replayed=executed.replayed,
     )

@@ -28,6 +28,8 @@ from app.encoding import (
 from app.errors import CSRF_BLOCKED, INTERNAL_SERVER_ERROR, ApiError
 from app.graphiql import graphiql_page, wants_graphiql
 from app.graphql_errors import MSG_INTERNAL
+from app.idempotency import HEADER as IDEMPOTENCY_HEADER
+from app.idempotency import REPLAYED_HEADER, parse_key
 from app.identity import viewer_of
 from app.metrics import METRICS
 from app.pipeline import Served, run_operation
@@ -66,14 +68,19 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
         operations, batched = await parse_operations(
             request, settings.max_batch_operations, _uploads(request)
         )
+        key = (
+            parse_key(request.headers.get(IDEMPOTENCY_HEADER)) if request.method == "POST" else None
+        )
         if batched:
-            bodies, round_trips = await _serve_batch(request, operations, viewer, request_id)
+            bodies, round_trips = await _serve_batch(request, operations, viewer, request_id, key)
             headers = _debug_headers(request, round_trips)
             response = result_response(bodies, 200, media_type, request_id, headers)
         else:
-            served = await _serve(request, operations[0], viewer, request_id)
+            served = await _serve(request, operations[0], viewer, request_id, key)
             round_trips = served.round_trips
             headers = {"X-Cache": served.cache.value, "Cache-Control": served.cache_control}
+            if served.replayed:
+                headers[REPLAYED_HEADER] = "true"
             headers.update(_debug_headers(request, served.round_trips))
             if served.path is not None and settings.debug:
                 headers[EXECUTION_PATH_HEADER] = served.path
@@ -94,7 +101,13 @@ async def graphql_handler(request: web.Request) -> web.StreamResponse:
 
 
 async def _serve(
-    request: web.Request, operation: Operation, viewer: Viewer | None, request_id: str
+    request: web.Request,
+    operation: Operation,
+    viewer: Viewer | None,
+    request_id: str,
+    idempotency_key: str | None = None,
+    *,
+    batched: bool = False,
 ) -> Served:
     return await run_operation(
         request.app,
@@ -104,18 +117,26 @@ async def _serve(
         allow_mutations=request.method == "POST",
         http_cacheable=request.method == "GET",
         request=request,
+        idempotency_key=idempotency_key,
+        batched=batched,
     )
 
 
 async def _serve_batch(
-    request: web.Request, operations: list[Operation], viewer: Viewer | None, request_id: str
+    request: web.Request,
+    operations: list[Operation],
+    viewer: Viewer | None,
+    request_id: str,
+    idempotency_key: str | None,
 ) -> tuple[bytes, int]:
     """Each operation on its own (own loaders, cache lookup, timeout and errors): a JSON array."""
     bodies: list[bytes] = []
     round_trips = 0
     for operation in operations:
         try:
-            served = await _serve(request, operation, viewer, request_id)
+            served = await _serve(
+                request, operation, viewer, request_id, idempotency_key, batched=True
+            )
         except RequestError as error:
             bodies.append(orjson.dumps(request_error_body(error)))
             continue

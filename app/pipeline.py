@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import orjson
 from aiohttp import web
+from graphql import OperationType
 
 from app.admission import admit
 from app.auth import Viewer
@@ -24,6 +25,7 @@ from app.cached_execution import Executed, Served, answer
 from app.documents.prepared import PreparedDocument
 from app.errors import BAD_REQUEST
 from app.execution import execute_prepared
+from app.idempotency import MSG_BATCH, Answer, request_digest, run_once
 from app.protocol import Operation, RequestError
 from app.request_context import request_context
 from app.resources import (
@@ -49,8 +51,14 @@ async def run_operation(
     allow_mutations: bool,
     http_cacheable: bool,
     request: web.Request | None = None,
+    idempotency_key: str | None = None,
+    batched: bool = False,
 ) -> Served:
-    """The answer to one operation; RequestError when it cannot be executed at all."""
+    """The answer to one operation; RequestError when it cannot be executed at all.
+
+    ``idempotency_key`` (validated by the transport) applies to a mutation only; in a
+    batch such a mutation is refused (the key names one request's one answer).
+    """
     admitted = await admit(operation, app[PERSISTED_QUERIES], app.get(TRUSTED_DOCUMENTS))
     operation = admitted.operation
     if not operation.query:
@@ -58,6 +66,13 @@ async def run_operation(
     prepared = await app[DOCUMENTS].prepare_async(operation.query)
     await admitted.register_if_valid(prepared)
     settings = app[SETTINGS]
+    keyed_digest: bytes | None = None
+    if idempotency_key is not None and _is_mutation(prepared, operation):
+        if batched:
+            raise RequestError(400, MSG_BATCH, BAD_REQUEST)
+        keyed_digest = request_digest(
+            prepared.digest, operation.operation_name, operation.variables
+        )
 
     async def execute(for_cache: bool) -> Executed:
         context = request_context(
@@ -69,23 +84,36 @@ async def run_operation(
             request=request,
             record_cache_tags=for_cache,
         )
-        outcome = await execute_prepared(
-            app[SCHEMA],
-            prepared,
-            operation,
-            context,
-            allow_mutations=allow_mutations,
-            timeout_seconds=settings.request_timeout_seconds,
-        )
-        cacheable = outcome.status == 200 and "errors" not in outcome.body
+        path = "replayed"
+
+        async def run() -> Answer:
+            nonlocal path
+            outcome = await execute_prepared(
+                app[SCHEMA],
+                prepared,
+                operation,
+                context,
+                allow_mutations=allow_mutations,
+                timeout_seconds=settings.request_timeout_seconds,
+            )
+            path = outcome.path
+            ok = outcome.status == 200 and "errors" not in outcome.body
+            return Answer(orjson.dumps(outcome.body), outcome.status, ok)
+
+        if keyed_digest is None or idempotency_key is None:
+            answered = await run()
+        else:
+            subject = "" if viewer is None else viewer.subject
+            answered = await run_once(context.db, subject, idempotency_key, keyed_digest, run)
         return Executed(
-            orjson.dumps(outcome.body),
-            outcome.status,
-            cacheable,
+            answered.body,
+            answered.status,
+            answered.ok,
             context.db.round_trips,
-            outcome.path,
+            path,
             context.cache_tags,
             context.invalidations,
+            replayed=answered.replayed,
         )
 
     return await answer(
@@ -98,6 +126,13 @@ async def run_operation(
         execute,
         http_cacheable=http_cacheable,
     )
+
+
+def _is_mutation(prepared: PreparedDocument, operation: Operation) -> bool:
+    if not prepared.valid:
+        return False
+    prepared_operation = prepared.operation(operation.operation_name)
+    return prepared_operation is not None and prepared_operation.type is OperationType.MUTATION
 
 
 def _policy(prepared: PreparedDocument, operation: Operation):  # type: ignore[no-untyped-def]

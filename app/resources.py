@@ -164,8 +164,10 @@ async def _caches(app: web.Application) -> AsyncIterator[None]:
     else:
         cache_backend = MemoryBackend(settings.cache_max_bytes)
         apq_backend = MemoryBackend(settings.apq_max_bytes)
-    app[RESPONSE_CACHE] = ResponseCache(
+    response_cache = ResponseCache(
         cache_backend if settings.cache_enabled else None, precompress=settings.compression
     )
+    app[RESPONSE_CACHE] = response_cache
     app[PERSISTED_QUERIES] = PersistedQueries(apq_backend, settings.apq_ttl_seconds)
     yield
+    await response_cache.close()

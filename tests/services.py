@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import signal
 import socket
 from pathlib import Path
 
@@ -79,8 +80,19 @@ class RedisProcess:
         finally:
             await client.aclose()
 
+    def freeze(self) -> None:
+        """SIGSTOP: the server keeps its data and its sockets but answers nothing."""
+        assert self._process is not None, "redis-server is not running"
+        self._process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT: a frozen server answers again (what it was sent meanwhile included)."""
+        assert self._process is not None, "redis-server is not running"
+        self._process.send_signal(signal.SIGCONT)
+
     async def stop(self) -> None:
         if self._process is not None:
+            self._process.send_signal(signal.SIGCONT)  # a frozen one must die too
             self._process.kill()
             await self._process.wait()
             self._process = None

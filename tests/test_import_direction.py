@@ -63,7 +63,7 @@ LAYERS: list[tuple[str, ...]] = [
     # the schema
     ("schema",),
     # execution's parts: the fast path, the per-request context; the cache stage
-    ("app.fastpath", "app.request_context", "app.cached_execution"),
+    ("app.fastpath", "app.request_context", "app.cached_execution", "app.idempotency"),
     # the prepared-document stage
     ("app.documents",),
     # the stages that join them, and the process resources

@@ -33,5 +33,9 @@ class CacheBackend(Protocol):
         not be stored after the mutation invalidated its tags. Returns whether it stored.
         """
 
-    async def invalidate(self, tags: Collection[str]) -> int:
-        """Drop every entry carrying any of ``tags``; return how many were dropped."""
+    async def invalidate(self, tags: Collection[str], *, probe: bool = False) -> int:
+        """Drop every entry carrying any of ``tags``; return how many were dropped.
+
+        ``probe``: try the backend even while its circuit is open (a replay of lost
+        invalidations must not wait out the circuit's window).
+        """

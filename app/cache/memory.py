@@ -92,7 +92,7 @@ class MemoryBackend:
             self._drop(oldest)
         return True
 
-    async def invalidate(self, tags: Collection[str]) -> int:
+    async def invalidate(self, tags: Collection[str], *, probe: bool = False) -> int:
         return self.invalidate_now(tags)
 
     def invalidate_now(self, tags: Collection[str]) -> int:

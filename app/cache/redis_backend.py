@@ -117,10 +117,11 @@ class RedisBackend:
         self._circuit.succeeded()
         return bool(stored)
 
-    async def invalidate(self, tags: Collection[str]) -> int:
+    async def invalidate(self, tags: Collection[str], *, probe: bool = False) -> int:
         if not tags:
             return 0
-        self._check()
+        if not probe:
+            self._check()
         try:
             keys = [self._generation, *(self._tag(tag) for tag in tags)]
             dropped = await self._invalidate(keys=keys)

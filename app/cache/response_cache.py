@@ -3,11 +3,16 @@
 Backend trouble never fails a request: lookups become BYPASS and execution proceeds.
 An invalidation that could not reach the backend is kept and replayed before this
 process serves any hit again, so a client never reads its own write stale after an
-outage.
+outage. It is also replayed by a background task as soon as the backend answers again
+(probing every ``replay_interval`` seconds, past the circuit): other processes read the
+shared backend directly, and this process may get no request for a long time, so
+waiting for its next lookup would let them serve the pre-mutation answer meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection
@@ -24,6 +29,7 @@ __all__ = ["CacheStatus", "Lookup", "ResponseCache"]
 log = logging.getLogger("vanta.cache")
 
 _UNPACKED_ENTRIES = 64  # hot entries whose unpacked form is kept (they share the stored bytes)
+REPLAY_INTERVAL_SECONDS = 0.1  # well under the 1 s a stale answer may outlive an outage
 
 
 class CacheStatus(StrEnum):
@@ -46,7 +52,15 @@ class ResponseCache:
     hit is sent compressed without compressing again.
     """
 
-    def __init__(self, backend: CacheBackend | None, *, precompress: bool = False) -> None:
+    def __init__(
+        self,
+        backend: CacheBackend | None,
+        *,
+        precompress: bool = False,
+        replay_interval: float = REPLAY_INTERVAL_SECONDS,
+    ) -> None:
+        if replay_interval <= 0:
+            raise ValueError("replay_interval must be positive (seconds between replays)")
         self.backend = backend
         self.precompress = precompress
         # The in-process backend hands back the same stored object on every hit: its unpacked
@@ -57,6 +71,21 @@ class ResponseCache:
         self._pending: set[str] = set()
         # Set by app/cache/bus.py: tells other processes of this process's invalidations.
         self.on_local_invalidation: Callable[[Collection[str]], Awaitable[None]] | None = None
+        self._replay_interval = replay_interval
+        self._replay: asyncio.Task[None] | None = None
+
+    @property
+    def pending(self) -> int:
+        """How many invalidated tags have not reached the backend yet."""
+        return len(self._pending)
+
+    async def close(self) -> None:
+        """Stop the background replay (at shutdown; what is pending then is lost)."""
+        if self._replay is not None:
+            self._replay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._replay
+            self._replay = None
 
     async def lookup(self, key: str) -> Lookup:
         """HIT with the stored bytes, MISS with the generation to store under, or BYPASS."""
@@ -103,15 +132,32 @@ class ResponseCache:
         if self.on_local_invalidation is not None:
             await self.on_local_invalidation(tags)
 
-    async def _flush_pending(self) -> bool:
+    async def _flush_pending(self, *, probe: bool = False) -> bool:
         if not self._pending:
             return True
         assert self.backend is not None
         tags = set(self._pending)
         try:
-            await self.backend.invalidate(tags)
+            await self.backend.invalidate(tags, probe=probe)
         except CacheUnavailable:
-            log.warning("response cache unavailable: %d invalidations pending", len(tags))
+            if not probe:
+                log.warning("response cache unavailable: %d invalidations pending", len(tags))
+            self._start_replay()
             return False
         self._pending -= tags
+        if probe:
+            log.info("response cache: %d pending invalidations replayed", len(tags))
         return True
+
+    def _start_replay(self) -> None:
+        if self._replay is None or self._replay.done():
+            self._replay = asyncio.get_running_loop().create_task(self._replay_until_delivered())
+
+    async def _replay_until_delivered(self) -> None:
+        """Probe the backend until every pending invalidation reached it."""
+        while self._pending:
+            await asyncio.sleep(self._replay_interval)
+            try:
+                await self._flush_pending(probe=True)
+            except Exception:  # never let the replay die silently while tags are pending
+                log.exception("response cache: replay of pending invalidations failed")

@@ -68,17 +68,46 @@ class DbSession:
     """The database as one request sees it: every query is one counted round trip.
 
     One session per request; queries of concurrent loaders take separate pool
-    connections, so batches for different relations run in parallel.
+    connections, so batches for different relations run in parallel. Inside
+    ``whole_operation`` everything (queries and ``transaction()`` blocks, which become
+    savepoints) runs on one connection in one transaction, one statement at a time.
     """
 
-    __slots__ = ("_acquire_timeout", "_pool", "round_trips")
+    __slots__ = ("_acquire_timeout", "_outer", "_pool", "round_trips")
 
     def __init__(self, pool: asyncpg.Pool, acquire_timeout: float = 2.0) -> None:
         self._pool = pool
         self._acquire_timeout = acquire_timeout
+        self._outer: Transaction | None = None
         self.round_trips = 0
 
+    @asynccontextmanager
+    async def whole_operation(self) -> AsyncIterator[Transaction]:
+        """Run the rest of the operation in one transaction, committed when the block ends.
+
+        What the operation's resolvers write commits together with what the caller adds
+        (an idempotency record): either both are durable or neither is. Resolvers keep
+        calling ``transaction()``; it joins this one as a savepoint, so a failing
+        mutation field still undoes only its own writes.
+        """
+        if self._outer is not None:
+            raise RuntimeError("whole_operation() is already active on this session")
+        async with self.transaction() as outer:
+            outer.lock = asyncio.Lock()
+            self._outer = outer
+            try:
+                yield outer
+            finally:
+                self._outer = None
+
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        if self._outer is not None:
+            try:
+                return await self._outer.fetch(sql, *args)
+            except asyncpg.QueryCanceledError:
+                raise _timed_out() from None
+            except _UNAVAILABLE:
+                raise _unavailable() from None
         self.round_trips += 1
         pool = self._pool
         try:
@@ -107,6 +136,10 @@ class DbSession:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """One connection, one transaction; BEGIN and COMMIT count as round trips too."""
+        if self._outer is not None:
+            async with self._savepoint(self._outer) as tx:
+                yield tx
+            return
         pool = self._pool
         try:
             async with asyncio.timeout(self._acquire_timeout):
@@ -131,28 +164,67 @@ class DbSession:
         except _UNAVAILABLE:
             raise _unavailable() from None
 
+    @asynccontextmanager
+    async def _savepoint(self, outer: Transaction) -> AsyncIterator[Transaction]:
+        """A ``transaction()`` inside ``whole_operation``: a savepoint on its connection."""
+        try:
+            async with outer.exclusive():
+                self.round_trips += 2
+                savepoint = outer.conn.transaction()  # nested: asyncpg makes a SAVEPOINT
+                await savepoint.start()
+            try:
+                yield outer
+            except BaseException:
+                if not _cancelling():
+                    async with outer.exclusive():
+                        await savepoint.rollback()
+                raise
+            async with outer.exclusive():
+                await savepoint.commit()
+        except asyncpg.QueryCanceledError:
+            raise _timed_out() from None
+        except _UNAVAILABLE:
+            raise _unavailable() from None
+
 
 class Transaction:
-    """Queries inside one transaction, counted on the owning session."""
+    """Queries inside one transaction, counted on the owning session.
 
-    __slots__ = ("_conn", "_session")
+    ``lock`` (set by ``DbSession.whole_operation``) serialises statements: concurrent
+    resolvers then share the one connection, which runs one statement at a time.
+    """
+
+    __slots__ = ("_session", "conn", "lock")
 
     def __init__(self, conn: asyncpg.Connection, session: DbSession) -> None:
-        self._conn = conn
+        self.conn = conn
         self._session = session
+        self.lock: asyncio.Lock | None = None
+
+    @asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[None]:
+        if self.lock is None:
+            yield
+            return
+        async with self.lock:
+            yield
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         self._session.round_trips += 1
-        return await self._conn.fetch(sql, *args)  # type: ignore[no-any-return]
+        async with self.exclusive():
+            return await self.conn.fetch(sql, *args)  # type: ignore[no-any-return]
 
     async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
         self._session.round_trips += 1
-        return await self._conn.fetchrow(sql, *args)
+        async with self.exclusive():
+            return await self.conn.fetchrow(sql, *args)
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
         self._session.round_trips += 1
-        return await self._conn.fetchval(sql, *args)
+        async with self.exclusive():
+            return await self.conn.fetchval(sql, *args)
 
     async def executemany(self, sql: str, args: Sequence[Sequence[Any]]) -> None:
         self._session.round_trips += 1
-        await self._conn.executemany(sql, args)
+        async with self.exclusive():
+            await self.conn.executemany(sql, args)

@@ -19,6 +19,7 @@ class FlakyBackend(MemoryBackend):
     def __init__(self) -> None:
         super().__init__(max_bytes=100_000)
         self.down = False
+        self.delivered: set[str] = set()
 
     async def get(self, key: str) -> tuple[bytes | None, int]:
         if self.down:
@@ -37,9 +38,10 @@ class FlakyBackend(MemoryBackend):
             raise CacheUnavailable("down")
         return await super().set(key, value, ttl, tags, if_generation)
 
-    async def invalidate(self, tags: Collection[str]) -> int:
+    async def invalidate(self, tags: Collection[str], *, probe: bool = False) -> int:
         if self.down:
             raise CacheUnavailable("down")
+        self.delivered = set(tags)
         return await super().invalidate(tags)
 
 
@@ -73,6 +75,32 @@ async def test_outage_bypasses_and_missed_invalidations_are_replayed_first() -> 
     # ...but replayed before anything is served again: the old entry is never a hit.
     after = await cache.lookup("k")
     assert after.status is CacheStatus.MISS
+    await cache.close()
+
+
+async def test_missed_invalidation_is_replayed_in_the_background_without_another_call() -> None:
+    backend = FlakyBackend()
+    cache = ResponseCache(backend, replay_interval=0.01)
+    lookup = await cache.lookup("k")
+    await cache.store("k", b"old", 60, ["Company:1:documents"], lookup.generation)
+    backend.down = True
+    await cache.invalidate(["Company:1:documents"])
+    assert cache.pending == 1
+
+    backend.down = False  # nothing calls the cache from here on: other processes read Redis
+    for _ in range(1000):  # wait for the condition, bounded
+        if cache.pending == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert cache.pending == 0
+    assert backend.delivered == {"Company:1:documents"}
+    assert (await backend.get("k"))[0] is None
+    await cache.close()
+
+
+def test_replay_interval_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="replay_interval"):
+        ResponseCache(None, replay_interval=0)
 
 
 async def test_single_flight_runs_concurrent_work_once() -> None:
