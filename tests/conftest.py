@@ -92,6 +92,16 @@ async def test_db(admin_database_url: str) -> AsyncIterator[TestDatabase]:
         await conn.close()
 
 
+@pytest.fixture
+async def conn(test_db: TestDatabase) -> AsyncIterator[asyncpg.Connection]:
+    """A direct connection to the test database, for a test's own setup and checks."""
+    connection = await asyncpg.connect(test_db.url)
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
 @pytest.fixture(scope="session")
 async def world(test_db: TestDatabase) -> World:
     conn = await asyncpg.connect(test_db.url)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -33,15 +32,6 @@ mutation Record($input: LedgerEntryInput!) {
 """
 APPROVE = "mutation Approve($id: ID!) { approveLedgerEntry(id: $id) { id approvalStatus } }"
 QUERY = "{ documentStatistics { total } }"
-
-
-@pytest.fixture
-async def conn(test_db: TestDatabase) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(test_db.url)
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +10,7 @@ import asyncpg
 import pytest
 
 import app.db.metadata as metadata_module
-from tests.conftest import Api, TestDatabase, make_token
+from tests.conftest import Api, make_token
 from tests.world import World
 
 UPLOAD = """
@@ -62,15 +61,6 @@ INVOICE_TEXT = (
 
 def _codes(body: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in body.get("errors", [])]
-
-
-@pytest.fixture
-async def conn(test_db: TestDatabase) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(test_db.url)
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 @pytest.fixture(scope="module")

@@ -73,15 +73,6 @@ async def papi(processing_settings: Settings, world: World) -> AsyncIterator[Api
         yield api
 
 
-@pytest.fixture
-async def conn(test_db: TestDatabase) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(test_db.url)
-    try:
-        yield connection
-    finally:
-        await connection.close()
-
-
 @pytest.fixture(scope="session")
 def analysis_threads() -> Iterator[Executor]:
     """Threads, not processes, for most tests: the pipeline is the same code either way
