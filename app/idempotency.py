@@ -27,6 +27,7 @@ from app.db import idempotency as sql
 from app.db.session import DbSession
 from app.encoding import api_error_body, error_body
 from app.errors import BAD_REQUEST, CONFLICT, SERVICE_UNAVAILABLE, ApiError
+from app.files.store import StoredUpload
 from app.protocol import RequestError
 
 __all__ = [
@@ -81,7 +82,11 @@ def request_digest(
 ) -> bytes:
     """sha256 of what makes two requests the same: document, operation name, variables."""
     try:
-        canonical = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+        canonical = orjson.dumps(
+            variables or {},
+            default=_upload,
+            option=orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS,
+        )
     except (TypeError, orjson.JSONEncodeError):
         raise RequestError(400, MSG_VARIABLES, BAD_REQUEST) from None
     hasher = hashlib.sha256(b"vanta-idempotency-v1\0")
@@ -89,6 +94,13 @@ def request_digest(
     hasher.update(b"\0" + (operation_name or "").encode() + b"\0")
     hasher.update(canonical)
     return hasher.digest()
+
+
+def _upload(value: object) -> dict[str, Any]:
+    """A multipart file in the variables: the same when its bytes and name are the same."""
+    if isinstance(value, StoredUpload):
+        return {"upload": value.sha256, "filename": value.filename}
+    raise TypeError
 
 
 class _Abandon(Exception):
