@@ -1,10 +1,10 @@
 // The README's graphql-ws example as a test client: prints "connected", then the first
 // documentProcessed event as one JSON line, then exits 0 (1 on any error or close).
-// Usage: node subscribe.mjs <ws-url> <token> [companyId]
+// Usage: node subscribe.mjs <ws-url> <token> [companyId] [subscription document]
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
 
-const [url, token, companyId] = process.argv.slice(2);
+const [url, token, companyId, document] = process.argv.slice(2);
 const client = createClient({
   url,
   webSocketImpl: WebSocket,
@@ -13,7 +13,7 @@ const client = createClient({
   on: { connected: () => console.log("connected") },
 });
 
-const query = `subscription Processed($companyId: ID) {
+const query = document || `subscription Processed($companyId: ID) {
   documentProcessed(companyId: $companyId) { id filename processingStatus company { id name } }
 }`;
 const subscription = client.iterate({ query, variables: companyId ? { companyId } : {} });

@@ -31,8 +31,8 @@ PORTS = range(8104, 8110)  # this branch's ports on the shared machine
 POLL_SECONDS = 0.05  # between checks of a condition (server up, subscription held)
 
 
-def _free_port(taken: set[int]) -> int:
-    for port in PORTS:
+def _free_port(taken: set[int], ports: range = PORTS) -> int:
+    for port in ports:
         if port in taken:
             continue
         with socket.socket() as sock:
@@ -42,7 +42,7 @@ def _free_port(taken: set[int]) -> int:
                 continue
         taken.add(port)
         return port
-    pytest.skip("no free port in 8104-8109")
+    pytest.skip(f"no free port in {ports.start}-{ports.stop - 1}")
 
 
 @dataclass
@@ -52,7 +52,9 @@ class Served:
 
 
 @asynccontextmanager
-async def vanta_serve(url: str, port: int, data_dir: Path) -> AsyncIterator[Served]:
+async def vanta_serve(
+    url: str, port: int, data_dir: Path, **extra_env: str
+) -> AsyncIterator[Served]:
     env = {
         **os.environ,
         "VANTA_DATABASE_URL": url,
@@ -62,6 +64,7 @@ async def vanta_serve(url: str, port: int, data_dir: Path) -> AsyncIterator[Serv
         "VANTA_SEED_DEMO": "0",
         "VANTA_RATE_LIMIT_PER_MINUTE": "0",
         "VANTA_RATE_LIMIT_PER_HOUR": "0",
+        **extra_env,
     }
     log = (data_dir / f"serve-{port}.log").open("wb")
     process = await asyncio.create_subprocess_exec(
