@@ -221,6 +221,9 @@ def _memo_size(token: str, viewer: Viewer) -> int:
     )
 
 
+MSG_MALFORMED = "Invalid token: malformed token (not a JWT)."
+
+
 def _decode(secret: str, token: str) -> tuple[Viewer, float]:
     """The viewer and the expiry (epoch seconds) of a token that verifies."""
     try:
@@ -229,6 +232,10 @@ def _decode(secret: str, token: str) -> tuple[Viewer, float]:
         )
     except jwt.ExpiredSignatureError:
         raise ApiError("Token has expired.", UNAUTHENTICATED) from None
+    except jwt.InvalidSignatureError:
+        raise ApiError("Invalid token: signature verification failed.", UNAUTHENTICATED) from None
+    except jwt.DecodeError:  # not three base64url JSON segments: the codec's words help nobody
+        raise ApiError(MSG_MALFORMED, UNAUTHENTICATED) from None
     except jwt.PyJWTError as exc:
         raise ApiError(f"Invalid token: {exc}.", UNAUTHENTICATED) from None
     role = claims.get("role")

@@ -4,6 +4,13 @@
 ``error_response`` builds the GraphQL-shaped body of an error that stopped a request
 before execution (bad HTTP, authentication, rate limit, persisted query, internal). Both
 set the media type the client accepts, the request id and ``Vary: Authorization``.
+Every error of an error answer carries ``extensions.requestId`` (the ``X-Request-Id``), so
+a user can quote it and an operator find the log line.
+
+GraphQL over HTTP gives request errors (parse, validation, variable coercion, unknown
+operation: nothing executed) two statuses: 200 for ``application/json`` (the legacy media
+type, whose clients read the body whatever the status) and 4xx for
+``application/graphql-response+json``. ``request_error_status`` decides it here, once.
 """
 
 from __future__ import annotations
@@ -28,7 +35,9 @@ __all__ = [
     "error_response",
     "media_type_for",
     "request_error_body",
+    "request_error_status",
     "result_response",
+    "with_request_id",
 ]
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -42,6 +51,20 @@ def media_type_for(request: web.Request) -> str:
     return GRAPHQL_RESPONSE_JSON if GRAPHQL_RESPONSE_JSON in accept else JSON
 
 
+def request_error_status(media_type: str) -> int:
+    """The status of a GraphQL request error answered in ``media_type``."""
+    return 400 if media_type == GRAPHQL_RESPONSE_JSON else 200
+
+
+def with_request_id(body: dict[str, Any], request_id: str) -> dict[str, Any]:
+    """``body`` with ``extensions.requestId`` on each of its errors (set in place)."""
+    for error in body.get("errors") or ():
+        if isinstance(error, dict):
+            extensions = error.setdefault("extensions", {})
+            extensions.setdefault("requestId", request_id)
+    return body
+
+
 def error_body(message: str, code: str, **extensions: Any) -> dict[str, Any]:
     """``{"errors": [{"message", "extensions": {"code", ...}}]}``: one error, stable code."""
     return {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
@@ -53,7 +76,7 @@ def request_error_body(error: RequestError) -> dict[str, Any]:
 
 def api_error_body(error: ApiError) -> dict[str, Any]:
     """An ApiError (authentication, a refused document) as the whole answer."""
-    return {"errors": [{"message": error.message, "extensions": error.extensions}]}
+    return {"errors": [{"message": error.message, "extensions": dict(error.extensions)}]}
 
 
 def error_response(
@@ -66,6 +89,7 @@ def error_response(
     """An error answer; never stored by HTTP caches (a shared cache keeping a GET's
     PERSISTED_QUERY_NOT_FOUND would stop that client from ever registering its query)."""
     all_headers = {"Cache-Control": NO_STORE, **(headers or {})}
+    body = with_request_id(body, request_id)
     return result_response(orjson.dumps(body), status, media_type, request_id, all_headers)
 
 

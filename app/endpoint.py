@@ -1,9 +1,11 @@
 """The HTTP endpoint ``/graphql``: POST and GET through the pipeline, one answer per request.
 
 Follows GraphQL over HTTP: POST (JSON or application/graphql) and GET (queries only);
-``application/graphql-response+json`` when the client accepts it; request errors (bad
-body, parse or validation failure) are 4xx with a GraphQL-shaped body. Requests a browser
-could send cross-site without a preflight are refused (app.csrf); a JSON array body is a
+``application/graphql-response+json`` when the client accepts it; an unusable HTTP request
+(bad body, missing query) is 4xx, a GraphQL request error (parse, validation, coercion) is
+200 for application/json and 400 for graphql-response+json, both with a GraphQL-shaped
+body. Requests a browser could send cross-site without a preflight, carrying a credential
+it could forge, are refused (app.csrf); a JSON array body is a
 batch whose operations run one after another, each on its own, answered as an array.
 """
 
@@ -23,7 +25,9 @@ from app.encoding import (
     error_response,
     media_type_for,
     request_error_body,
+    request_error_status,
     result_response,
+    with_request_id,
 )
 from app.errors import CSRF_BLOCKED, INTERNAL_SERVER_ERROR, ApiError
 from app.graphiql import graphiql_page, wants_graphiql
@@ -119,6 +123,7 @@ async def _serve(
         request=request,
         idempotency_key=idempotency_key,
         batched=batched,
+        request_error_status=request_error_status(media_type_for(request)),
     )
 
 
@@ -138,7 +143,7 @@ async def _serve_batch(
                 request, operation, viewer, request_id, idempotency_key, batched=True
             )
         except RequestError as error:
-            bodies.append(orjson.dumps(request_error_body(error)))
+            bodies.append(orjson.dumps(with_request_id(request_error_body(error), request_id)))
             continue
         bodies.append(served.body)
         round_trips += served.round_trips

@@ -5,6 +5,12 @@ decides how and what the client sees: a compiled plan (app.fastpath) when the op
 has one, else stock Strawberry execution over the prepared AST (no second parse or
 validation). A plan that meets any error hands the whole request to stock execution, so
 errors and paths are always stock's. The timeout bounds both.
+
+A request error (over a precheck, parse, unknown operation, validation, variable coercion:
+nothing executed) is an Outcome with errors, no ``data``, and the caller's
+``request_error_status`` (200 or 400 by media type: app.encoding.request_error_status).
+A subscription is refused with a message saying where it works: a single HTTP answer
+cannot carry an event stream.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLError, OperationType
+from graphql import OperationType
 from strawberry import Schema
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.types.execution import PreExecutionError
@@ -22,7 +28,7 @@ from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from app.documents.precheck import budget_for
 from app.documents.prepared import PreparedDocument, PreparedDocuments
-from app.encoding import api_error_body, error_body
+from app.encoding import api_error_body, error_body, with_request_id
 from app.errors import BAD_REQUEST, METHOD_NOT_ALLOWED, OPERATION_RESOLUTION_FAILURE, TIMEOUT
 from app.fastpath import Fallback, execute_fast
 from app.graphql_errors import format_errors
@@ -31,6 +37,8 @@ from schema.context import Context
 
 __all__ = [
     "FAST",
+    "MSG_GET_MUTATION",
+    "MSG_SUBSCRIPTION",
     "MSG_TIMEOUT",
     "STOCK",
     "TIMEOUT_STATUS",
@@ -41,6 +49,11 @@ __all__ = [
 
 log = logging.getLogger("vanta.execution")
 
+MSG_GET_MUTATION = "Mutations are only allowed over POST."
+MSG_SUBSCRIPTION = (
+    "Subscriptions need WebSocket or SSE: connect to /graphql with the graphql-transport-ws "
+    "protocol, or POST it with Accept: text/event-stream (graphql-sse)."
+)
 MSG_TIMEOUT = "The request took longer than {seconds:g} s and was stopped."
 TIMEOUT_STATUS = 504
 FAST = "fast"
@@ -75,6 +88,7 @@ async def execute_operation(
     allow_mutations: bool,
     timeout_seconds: float | None = None,
     documents: PreparedDocuments | None = None,
+    request_error_status: int = 400,
 ) -> Outcome:
     """Prepare ``operation``'s document (in ``documents``, else a store of its own) and
     execute it: for callers outside the pipeline (tests, bench)."""
@@ -91,6 +105,7 @@ async def execute_operation(
         context,
         allow_mutations=allow_mutations,
         timeout_seconds=timeout_seconds,
+        request_error_status=request_error_status,
     )
 
 
@@ -102,30 +117,35 @@ async def execute_prepared(
     *,
     allow_mutations: bool,
     timeout_seconds: float | None = None,
+    request_error_status: int = 400,
 ) -> Outcome:
-    """Execute; RequestError for what is not an operation at all (unknown name, method).
+    """Execute; RequestError (405) for a mutation the method does not allow.
 
     In the order stock execution checks them: syntax, operation lookup, operation type
     against the method, validation (query limits included); the run is bounded by
     ``timeout_seconds``, after which the client gets TIMEOUT (504).
     """
     request_id = context.request_id
+
+    def request_error(body: dict[str, Any]) -> Outcome:
+        return Outcome(with_request_id(body, request_id), request_error_status)
+
     if prepared.refusal is not None:  # over a precheck limit: never parsed
-        return Outcome(api_error_body(prepared.refusal), 400)
+        return request_error(api_error_body(prepared.refusal))
     if prepared.syntax_error is not None:
-        return _request_error([prepared.syntax_error], request_id)
+        return request_error({"errors": format_errors([prepared.syntax_error], request_id)})
     name = operation.operation_name
     prepared_operation = prepared.operation(name)
     if prepared_operation is None:
         reason = CannotGetOperationTypeError(name).as_http_error_reason()
-        raise RequestError(400, reason, OPERATION_RESOLUTION_FAILURE)
+        return request_error(error_body(reason, OPERATION_RESOLUTION_FAILURE))
+    if prepared_operation.type is OperationType.SUBSCRIPTION:
+        return request_error(error_body(MSG_SUBSCRIPTION, BAD_REQUEST))
     allowed = _QUERY_AND_MUTATION if allow_mutations else _QUERY_ONLY
     if prepared_operation.type not in allowed:
-        raise RequestError(
-            405, "Mutations are only allowed over POST.", METHOD_NOT_ALLOWED, {"Allow": "POST"}
-        )
+        raise RequestError(405, MSG_GET_MUTATION, METHOD_NOT_ALLOWED, {"Allow": "POST"})
     if prepared.validation_errors:
-        return _request_error(prepared.validation_errors, request_id)
+        return request_error({"errors": format_errors(prepared.validation_errors, request_id)})
     try:
         async with asyncio.timeout(timeout_seconds):
             fast = prepared_operation.fast
@@ -151,19 +171,14 @@ async def execute_prepared(
     if result.errors:
         body["errors"] = format_errors(result.errors, request_id)
     # A request error (variable coercion) never started execution: the spec wants no
-    # "data" key then, and a 4xx status.
-    request_error = isinstance(result, PreExecutionError) or (
+    # "data" key then.
+    coercion_failed = isinstance(result, PreExecutionError) or (
         result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
     )
-    if request_error:
-        return Outcome(body, 400)
+    if coercion_failed:
+        return Outcome(body, request_error_status)
     body["data"] = result.data
     return Outcome(body, 200)
-
-
-def _request_error(errors: list[GraphQLError], request_id: str) -> Outcome:
-    """A document that does not parse or validate: 400, errors and no ``data``."""
-    return Outcome({"errors": format_errors(errors, request_id)}, 400)
 
 
 async def _try_fast(fast: Any, operation: Operation, context: Context) -> dict[str, Any] | None:

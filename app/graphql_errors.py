@@ -1,5 +1,5 @@
-"""Turn GraphQL errors into the JSON clients see: a stable code on every error, and
-unexpected exceptions masked behind a request id that also appears in the log."""
+"""Turn GraphQL errors into the JSON clients see: a stable code and the request id on every
+error, and unexpected exceptions masked behind that id, which also appears in the log."""
 
 from __future__ import annotations
 
@@ -31,10 +31,16 @@ def format_errors(errors: list[GraphQLError], request_id: str) -> list[dict[str,
 
 
 def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
-    """The spec's error shape with ``extensions.code``; internals never leak."""
+    """The spec's error shape with ``extensions.code`` and ``requestId``; internals never leak."""
+    shaped = _format(error, request_id)
+    shaped["extensions"].setdefault("requestId", request_id)
+    return shaped
+
+
+def _format(error: GraphQLError, request_id: str) -> dict[str, Any]:
     original = error.original_error
     if isinstance(original, ApiError):
-        return _shape(error, original.message, original.extensions)
+        return _shape(error, original.message, dict(original.extensions))
     if isinstance(error, GraphQLSyntaxError):
         code = TOO_MANY_TOKENS if _TOKENS_EXCEEDED in error.message else GRAPHQL_PARSE_FAILED
         return _shape(error, error.message, {"code": code})

@@ -25,7 +25,7 @@ import orjson
 
 from app.db import idempotency as sql
 from app.db.session import DbSession
-from app.encoding import api_error_body, error_body
+from app.encoding import api_error_body, error_body, with_request_id
 from app.errors import BAD_REQUEST, CONFLICT, SERVICE_UNAVAILABLE, ApiError
 from app.files.store import StoredUpload
 from app.protocol import RequestError
@@ -113,6 +113,7 @@ async def run_once(
     key: str,
     digest: bytes,
     execute: Callable[[], Awaitable[Answer]],
+    request_id: str = "",
 ) -> Answer:
     """The recorded answer of (subject, key), or ``execute``'s, recorded if it is ``ok``.
 
@@ -145,14 +146,19 @@ async def run_once(
             assert answer is not None
             if answer.ok:  # its writes are gone: it must not be reported as done
                 return Answer(
-                    orjson.dumps(error_body(MSG_ROLLED_BACK, SERVICE_UNAVAILABLE)), 200, False
+                    orjson.dumps(
+                        error_body(MSG_ROLLED_BACK, SERVICE_UNAVAILABLE, requestId=request_id)
+                    ),
+                    200,
+                    False,
                 )
         assert answer is not None
         if answer.ok and next(_recorded) % PURGE_EVERY == 0:
             await _purge(db)
         return answer
     except ApiError as error:  # PostgreSQL unavailable or too slow around the operation
-        return Answer(orjson.dumps(api_error_body(error)), 200, ok=False)
+        body = with_request_id(api_error_body(error), request_id)
+        return Answer(orjson.dumps(body), 200, ok=False)
 
 
 def _replay(recorded: sql.Recorded, digest: bytes) -> Answer:

@@ -53,8 +53,12 @@ async def run_operation(
     request: web.Request | None = None,
     idempotency_key: str | None = None,
     batched: bool = False,
+    request_error_status: int = 400,
 ) -> Served:
     """The answer to one operation; RequestError when it cannot be executed at all.
+
+    ``request_error_status`` is the status of a GraphQL request error (the encoding stage
+    chooses it from the media type: app.encoding.request_error_status).
 
     ``idempotency_key`` (validated by the transport) applies to a mutation only; in a
     batch such a mutation is refused (the key names one request's one answer).
@@ -95,6 +99,7 @@ async def run_operation(
                 context,
                 allow_mutations=allow_mutations,
                 timeout_seconds=settings.request_timeout_seconds,
+                request_error_status=request_error_status,
             )
             path = outcome.path
             ok = outcome.status == 200 and "errors" not in outcome.body
@@ -104,7 +109,9 @@ async def run_operation(
             answered = await run()
         else:
             subject = "" if viewer is None else viewer.subject
-            answered = await run_once(context.db, subject, idempotency_key, keyed_digest, run)
+            answered = await run_once(
+                context.db, subject, idempotency_key, keyed_digest, run, request_id
+            )
         return Executed(
             answered.body,
             answered.status,

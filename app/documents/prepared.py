@@ -31,6 +31,7 @@ from graphql import (
     parse,
     specified_rules,
 )
+from graphql.validation.rules.values_of_correct_type import ValuesOfCorrectTypeRule
 from strawberry import Schema
 from strawberry.schema.schema import validate_document
 
@@ -43,6 +44,7 @@ from app.fastpath import schema_supported
 from app.fastpath.compat import graphql_schema_of
 from app.fastpath.operation import FastOperation, fast_operation
 from schema.build import VantaSchema
+from schema.literals import NamedValuesOfCorrectTypeRule
 
 __all__ = [
     "AST_BYTES_PER_CHARACTER",
@@ -147,7 +149,12 @@ class PreparedDocuments:
         # A VantaSchema carries its query limits; any other schema applies its own
         # extensions' limits during stock execution (and has no fast path).
         limited = isinstance(schema, VantaSchema)
-        self._rules = (*specified_rules, *(schema.query_rules if limited else ()))
+        # Literal errors name their argument (schema.literals) instead of the stock rule.
+        rules = [
+            NamedValuesOfCorrectTypeRule if rule is ValuesOfCorrectTypeRule else rule
+            for rule in specified_rules
+        ]
+        self._rules = (*rules, *(schema.query_rules if limited else ()))
         self._max_tokens = schema.max_tokens if limited else None
         self._fast = schema_supported(schema)
         self._default_ttl = default_ttl

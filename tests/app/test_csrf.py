@@ -1,4 +1,5 @@
-"""CSRF prevention: requests a browser could send cross-site without a preflight are refused."""
+"""CSRF prevention: requests a browser could send cross-site without a preflight, with a
+credential it could have attached, are refused."""
 
 from __future__ import annotations
 
@@ -16,12 +17,22 @@ SIMPLE_TYPES = [
 ]
 
 
-async def test_plain_get_without_a_preflight_header_is_refused(api: Api) -> None:
-    response = await api.client.get("/graphql", params={"query": "{ __typename }"})
+COOKIE = {"Cookie": "session=from-the-browser"}
+
+
+async def test_get_with_a_cookie_and_no_preflight_header_is_refused(api: Api) -> None:
+    response = await api.client.get("/graphql", params={"query": "{ __typename }"}, headers=COOKIE)
     assert response.status == 400
     body = await response.json()
     assert body["errors"][0]["extensions"]["code"] == "CSRF_BLOCKED"
     assert "data" not in body
+
+
+async def test_credential_less_get_needs_no_preflight_header(api: Api) -> None:
+    """No Authorization, no Cookie: nothing a cross-site page could forge, so it runs."""
+    response = await api.client.get("/graphql", params={"query": "{ __typename }"})
+    assert response.status == 200
+    assert await response.json() == {"data": {"__typename": "Query"}}
 
 
 @pytest.mark.parametrize("header", ["Apollo-Require-Preflight", "X-Apollo-Operation-Name"])
@@ -35,7 +46,9 @@ async def test_get_with_a_preflight_header_runs(api: Api, header: str) -> None:
 
 async def test_get_with_an_empty_preflight_header_is_refused(api: Api) -> None:
     response = await api.client.get(
-        "/graphql", params={"query": "{ __typename }"}, headers={"Apollo-Require-Preflight": ""}
+        "/graphql",
+        params={"query": "{ __typename }"},
+        headers={"Apollo-Require-Preflight": "", **COOKIE},
     )
     assert response.status == 400
 
@@ -44,7 +57,7 @@ async def test_get_with_a_non_simple_content_type_runs(api: Api) -> None:
     response = await api.client.get(
         "/graphql",
         params={"query": "{ __typename }"},
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **COOKIE},
     )
     assert response.status == 200
 

@@ -43,11 +43,12 @@ async def test_malformed_json_is_400_bad_request(api: Api) -> None:
     status, body, headers = await _raw_post(api, b'{"query": "{ __typename }"')
     assert status == 400
     assert headers["Content-Type"].startswith("application/json")
+    request_id = headers["X-Request-Id"]
     assert body == {
         "errors": [
             {
                 "message": "The request body is not valid JSON.",
-                "extensions": {"code": "BAD_REQUEST"},
+                "extensions": {"code": "BAD_REQUEST", "requestId": request_id},
             }
         ]
     }
@@ -116,49 +117,77 @@ async def test_body_just_under_the_limit_is_accepted(api: Api) -> None:
 # --- GraphQL request errors ------------------------------------------------------------------
 
 
-async def test_syntax_error_is_400_parse_failed(api: Api, admin_token: str) -> None:
-    status, body, _ = await api.post("{ companies { nodes { id }", token=admin_token)
-    assert status == 400
+# GraphQL over HTTP: a request error is 200 for application/json (no Accept is JSON) and
+# 400 for application/graphql-response+json; either way errors and no "data".
+MEDIA_STATUS = [(None, 200), ("application/json", 200), (GRAPHQL_RESPONSE_JSON, 400)]
+MEDIA_IDS = ["no-accept", "json", "graphql-response-json"]
+
+
+def _accept(media_type: str | None) -> dict[str, str]:
+    return {} if media_type is None else {"Accept": media_type}
+
+
+@pytest.mark.parametrize(("media_type", "expected"), MEDIA_STATUS, ids=MEDIA_IDS)
+async def test_syntax_error_is_parse_failed(
+    api: Api, admin_token: str, media_type: str | None, expected: int
+) -> None:
+    status, body, headers = await api.post(
+        "{ companies { nodes { id }", token=admin_token, headers=_accept(media_type)
+    )
+    assert status == expected
+    assert headers["Content-Type"].startswith(media_type or "application/json")
     assert _codes(body) == ["GRAPHQL_PARSE_FAILED"]
     assert "data" not in body
     assert body["errors"][0]["locations"]
 
 
-async def test_unknown_field_is_400_validation_failed(api: Api, admin_token: str) -> None:
-    status, body, _ = await api.post("{ companies { nodes { nope } } }", token=admin_token)
-    assert status == 400
+@pytest.mark.parametrize(("media_type", "expected"), MEDIA_STATUS, ids=MEDIA_IDS)
+async def test_unknown_field_is_validation_failed(
+    api: Api, admin_token: str, media_type: str | None, expected: int
+) -> None:
+    status, body, _ = await api.post(
+        "{ companies { nodes { nope } } }", token=admin_token, headers=_accept(media_type)
+    )
+    assert status == expected
     assert _codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
     assert "nope" in body["errors"][0]["message"]
     assert "data" not in body
 
 
+@pytest.mark.parametrize(("media_type", "expected"), MEDIA_STATUS, ids=MEDIA_IDS)
 @pytest.mark.parametrize(
     "variables",
     [{"first": "ten"}, {"first": None}, {}, {"first": 1.5}],
     ids=["string-for-int", "null-for-non-null", "missing", "float-for-int"],
 )
 async def test_bad_variable_is_bad_user_input(
-    api: Api, admin_token: str, variables: dict[str, Any]
+    api: Api, admin_token: str, variables: dict[str, Any], media_type: str | None, expected: int
 ) -> None:
     status, body, _ = await api.post(
         "query($first: Int!) { companies(first: $first) { nodes { id } } }",
         variables,
         admin_token,
+        headers=_accept(media_type),
     )
-    # a request error: execution never started, so 400 and no "data" key (as for validation)
-    assert status == 400
+    # a request error: execution never started, so no "data" key (as for validation)
+    assert status == expected
     assert _codes(body) == ["BAD_USER_INPUT"]
     assert "data" not in body
 
 
-async def test_unknown_operation_name_is_400(api: Api) -> None:
+@pytest.mark.parametrize(("media_type", "expected"), MEDIA_STATUS, ids=MEDIA_IDS)
+async def test_unknown_operation_name_is_a_request_error(
+    api: Api, media_type: str | None, expected: int
+) -> None:
     response = await api.client.post(
         "/graphql",
         json={"query": "query A { __typename } query B { __typename }", "operationName": "C"},
+        headers=_accept(media_type),
     )
-    assert response.status == 400
-    body = await response.json()
+    assert response.status == expected
+    body = await response.json(content_type=None)
     assert _codes(body) == ["OPERATION_RESOLUTION_FAILURE"]
+    assert "data" not in body
 
 
 async def test_operation_name_picks_the_operation(api: Api) -> None:
@@ -314,7 +343,7 @@ async def test_data_query_is_service_unavailable_when_postgres_unreachable(
         assert response.status == 200
         body = await response.json()
         assert _codes(body) == ["SERVICE_UNAVAILABLE"], body
-        assert "requestId" not in body["errors"][0]["extensions"]
+        assert body["errors"][0]["extensions"]["requestId"] == response.headers["X-Request-Id"]
     # requests that need no database still work
     response = await unreachable_db_client.post("/graphql", json={"query": "{ __typename }"})
     assert await response.json() == {"data": {"__typename": "Query"}}

@@ -47,7 +47,9 @@ def abc_token(world: World) -> str:
 
 
 def _error(body: dict[str, Any]) -> dict[str, Any]:
+    """The one error, its ``requestId`` (on every error) checked and removed."""
     [error] = body["errors"]
+    assert error["extensions"].pop("requestId")
     return error  # type: ignore[no-any-return]
 
 

@@ -34,7 +34,7 @@ async def test_over_the_limit_is_429_with_retry_after_and_graphql_body(start_app
         "errors": [
             {
                 "message": "Too many requests; retry after 20 s.",
-                "extensions": {"code": "RATE_LIMITED", "retryAfter": 20},
+                "extensions": {"code": "RATE_LIMITED", "retryAfter": 20, "requestId": "limited-1"},
             }
         ]
     }
