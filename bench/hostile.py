@@ -29,6 +29,7 @@ from graphql import GraphQLError, parse, specified_rules, validate
 
 from app.config import Settings
 from app.documents.precheck import DocumentBudget, budget_for, precheck_document
+from bench.server import wait_until_up
 from schema.build import build_schema
 
 Family = Callable[[int], str]
@@ -179,7 +180,7 @@ def healthz_under_load(settings: Settings, dsn: str, seconds: float, port: int) 
     log.parent.mkdir(parents=True, exist_ok=True)
     with running_server(env, log) as server:
         base = server.url.rsplit("/", 1)[0]
-        _wait_until_up(base + "/healthz")
+        wait_until_up(base + "/healthz")
         stop = threading.Event()
         sent = [0]
 
@@ -216,18 +217,6 @@ def healthz_under_load(settings: Settings, dsn: str, seconds: float, port: int) 
         f"  /healthz under hostile load: p50 {p50:.1f} ms, p99 {p99:.1f} ms "
         f"({len(latencies)} probes, {sent[0]} hostile requests in {seconds:.0f} s)"
     )
-
-
-def _wait_until_up(url: str, timeout: float = 60.0) -> None:
-    deadline = time.perf_counter() + timeout
-    while True:
-        try:
-            _OPENER.open(url, timeout=2).read()
-            return
-        except OSError:
-            if time.perf_counter() > deadline:
-                raise
-            time.sleep(0.1)
 
 
 def main(argv: list[str] | None = None) -> int:

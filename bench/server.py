@@ -88,6 +88,20 @@ class Server:
         return "\n".join(text.splitlines()[-lines:])
 
 
+def wait_until_up(url: str, timeout: float = 60.0) -> None:
+    """Poll ``url`` (e.g. the server's /healthz) until it answers; OSError after ``timeout``."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.perf_counter() + timeout
+    while True:
+        try:
+            opener.open(url, timeout=2).read()
+            return
+        except OSError:
+            if time.perf_counter() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as sock:

@@ -26,7 +26,7 @@ from pathlib import Path
 import aiohttp
 
 from app.auth import issue_token
-from bench.server import running_server
+from bench.server import running_server, wait_until_up
 
 SECRET = "soak-secret-not-for-production-0123456789"
 MIB = 2**20
@@ -62,21 +62,6 @@ async def _soak(
     async with aiohttp.ClientSession(connector=connector) as session:
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
     return done[0]
-
-
-def _wait_until_up(server_url: str) -> None:
-    import urllib.request
-
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    deadline = time.perf_counter() + 60
-    while True:
-        try:
-            opener.open(server_url.rsplit("/", 1)[0] + "/healthz", timeout=2).read()
-            return
-        except OSError:
-            if time.perf_counter() > deadline:
-                raise
-            time.sleep(0.1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     log = Path(".vanta/bench-soak/server.log")
     with running_server(env, log) as server:
-        _wait_until_up(server.url)
+        wait_until_up(server.url.rsplit("/", 1)[0] + "/healthz")
         before = server.rss_mib()
         started = time.perf_counter()
         curve: dict[int, float] = {}
