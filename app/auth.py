@@ -13,10 +13,10 @@ from typing import Any
 
 import jwt
 
-from app.cache.sizing import DICT_SLOT_OVERHEAD, sizeof
 from app.config import Settings
 from app.domain import ROLES
 from app.errors import UNAUTHENTICATED, ApiError, forbidden
+from app.sizing import DICT_SLOT_OVERHEAD, sizeof
 
 __all__ = [
     "TokenVerifier",

@@ -7,7 +7,9 @@ as arguments, so no lower module reaches into the application.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -21,11 +23,16 @@ from app.cache.memory import MemoryBackend
 from app.cache.redis_backend import RedisBackend
 from app.cache.response_cache import ResponseCache
 from app.config import Settings
+from app.db.listener import Listener
 from app.db.pool import create_pool
 from app.documents.prepared import PreparedDocuments
+from app.events.cache_bus import InvalidationBus
+from app.events.hub import EventHub
+from app.events.metrics import RealtimeMetrics
 from app.files.store import FileStore
 from app.jobs.metrics import JobMetrics
 from app.metadata.backend import MetadataBackend
+from app.metrics import METRICS
 from app.persisted.apq import PersistedQueries
 from app.persisted.trusted import TrustedDocuments
 from app.ratelimit.fallback import FallbackLimiter
@@ -34,19 +41,24 @@ from app.redis_client import create_redis_client
 from schema.build import VantaSchema
 
 __all__ = [
+    "CACHE_BUS",
     "DB_POOL",
     "DOCUMENTS",
+    "EVENT_HUB",
     "FILE_STORE",
     "JOB_METRICS",
+    "LISTENER",
     "METADATA",
     "PERSISTED_QUERIES",
     "RATE_LIMITER",
+    "REALTIME_METRICS",
     "REDIS",
     "RESPONSE_CACHE",
     "SCHEMA",
     "SETTINGS",
     "TOKEN_VERIFIER",
     "TRUSTED_DOCUMENTS",
+    "realtime_ctx",
     "resource_contexts",
 ]
 
@@ -69,6 +81,8 @@ GRAPHIQL_TOKEN = web.AppKey("graphiql_token", str)
 # Uploaded files (VANTA_DATA_DIR/files) and the processing queue's metrics (issue 11).
 FILE_STORE = web.AppKey("file_store", FileStore)
 JOB_METRICS = web.AppKey("job_metrics", JobMetrics)
+
+log = logging.getLogger("vanta.resources")
 
 Context = Callable[[web.Application], AsyncIterator[None]]
 
@@ -171,3 +185,47 @@ async def _caches(app: web.Application) -> AsyncIterator[None]:
     app[PERSISTED_QUERIES] = PersistedQueries(apq_backend, settings.apq_ttl_seconds)
     yield
     await response_cache.close()
+
+
+# Real-time: the NOTIFY listener, the event hub, the cache-invalidation bus, their metrics.
+LISTENER = web.AppKey("listener", Listener)
+EVENT_HUB = web.AppKey("event_hub", EventHub)
+CACHE_BUS = web.AppKey("cache_bus", InvalidationBus)
+REALTIME_METRICS = web.AppKey("realtime_metrics", RealtimeMetrics)
+
+
+async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx after the pool and the cache: start listening before serving.
+
+    Start-up waits (up to the connect timeout) for the first LISTEN, so a server that
+    answers has its listener up; if PostgreSQL does not answer in time the listener keeps
+    trying in the background and replays what it missed once connected.
+    """
+    settings = app[SETTINGS]
+    assert settings.database_url is not None
+    pool = app[DB_POOL]
+    metrics = RealtimeMetrics(app[METRICS].registry)
+    hub = EventHub(
+        pool,
+        metrics,
+        max_pending=settings.subscription_max_pending,
+        replay_slack=timedelta(seconds=settings.replay_slack_seconds),
+    )
+    metrics.watch_subscriptions(lambda: hub.count)
+    bus = InvalidationBus(app[RESPONSE_CACHE], pool, settings.db_acquire_timeout_seconds)
+    listener = Listener(
+        settings.database_url,
+        connect_timeout=settings.db_connect_timeout_seconds,
+        health_interval=settings.listener_health_seconds,
+    )
+    hub.attach(listener)
+    bus.attach(listener)
+    app[REALTIME_METRICS] = metrics
+    app[EVENT_HUB] = hub
+    app[CACHE_BUS] = bus
+    app[LISTENER] = listener
+    if not await listener.start(wait_seconds=settings.db_connect_timeout_seconds):
+        log.warning("listener not connected at start-up; retrying in the background")
+    yield
+    hub.close()
+    await listener.close()

@@ -38,8 +38,8 @@ from app.resources import (
     resource_contexts,
 )
 from app.sdl import SDL_PATH, sdl_handler
-from app.transport.entry import graphql_entry
-from app.transport.setup import install_realtime
+from app.subscriptions.entry import graphql_entry
+from app.subscriptions.setup import install_realtime
 from schema.build import build_schema
 
 __all__ = ["MAX_BODY_BYTES", "create_app", "freeze_startup_heap"]

@@ -13,7 +13,7 @@ from bench.server import running_server
 from bench.wrk import run_wrk, write_script
 
 if TYPE_CHECKING:
-    from bench.run import Setup
+    from bench.harness import Setup
 
 __all__ = ["MONGO_ENV", "BackendResult", "backends_markdown", "backends_table", "measure_backends"]
 
@@ -49,7 +49,7 @@ def measure_backends(setup: Setup, loaders: ModeResult) -> list[BackendResult]:
 def _measure_mongo(setup: Setup, url: str) -> BackendResult:
     from app.config import Settings
     from app.metadata.commands import run_copy
-    from bench.run import WORK, probe, server_env
+    from bench.harness import WORK, probe, server_env
 
     print("[mongo] copying metadata to MongoDB (idempotent)", flush=True)
     settings = Settings(database_url=setup.dsn, mongodb_url=url, metadata_backend="mongo")

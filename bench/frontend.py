@@ -17,8 +17,9 @@ from pathlib import Path
 import orjson
 
 from app.auth import issue_token
+from bench.harness import WORK, server_env
 from bench.queries import payloads
-from bench.run import WORK, bench_database, prepare, server_env
+from bench.run import bench_database, prepare
 from bench.server import cold_start_ms, running_server
 from bench.wrk import ensure_wrk, run_wrk, write_script
 

@@ -173,8 +173,9 @@ def q3_under_processing(seconds: int, port: int) -> None:
     import secrets
 
     from app.auth import issue_token
+    from bench.harness import WORK, server_env
     from bench.queries import payloads
-    from bench.run import WORK, bench_database, prepare, server_env
+    from bench.run import bench_database, prepare
     from bench.server import cold_start_ms, running_server
     from bench.wrk import ensure_wrk, run_wrk, write_script
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from datetime import date, datetime
+from typing import Any, Protocol, TypeVar
 
 from app.cursors import encode_cursor
 from schema.connections import Connection
-
-if TYPE_CHECKING:
-    from schema.types import Document, LedgerEntry
 
 __all__ = [
     "DOCUMENT_ASC_CURSOR",
@@ -25,14 +23,30 @@ SEARCH_CURSOR = "rank"  # search results: (rank, id) descending
 LEDGER_CURSOR = "led"  # entries: (transaction_date, id) descending
 
 
+# What a cursor is made of: the sort key and the primary key of a row (schema.types'
+# Document and LedgerEntry have them; this module needs nothing else of theirs).
+class _Uploaded(Protocol):
+    pk: int
+    uploaded_at: datetime
+
+
+class _Transacted(Protocol):
+    pk: int
+    transaction_date: date
+
+
+D = TypeVar("D", bound=_Uploaded)
+L = TypeVar("L", bound=_Transacted)
+
+
 def document_connection(
-    nodes: list[Document],
+    nodes: list[D],
     has_next: bool,
     count: Any,
     *,
     kind: str = DOCUMENT_CURSOR,
     ranks: list[float] | None = None,
-) -> Connection[Document]:
+) -> Connection[D]:
     """A connection over ``nodes``; with ``ranks`` the cursors are search-rank cursors."""
     if ranks is None:
 
@@ -46,9 +60,7 @@ def document_connection(
     return Connection(nodes=nodes, has_next=has_next, cursor_of=cursor_of, count=count)
 
 
-def ledger_connection(
-    nodes: list[LedgerEntry], has_next: bool, count: Any
-) -> Connection[LedgerEntry]:
+def ledger_connection(nodes: list[L], has_next: bool, count: Any) -> Connection[L]:
     def cursor_of(i: int) -> str:
         return encode_cursor(LEDGER_CURSOR, nodes[i].transaction_date, nodes[i].pk)
 

@@ -35,7 +35,7 @@ LAYERS: list[tuple[str, ...]] = [
         "app.redis_client",
         "app.seed_data",
         "app.timestamps",
-        "app.cache.sizing",  # memory accounting, used by every bounded store
+        "app.sizing",  # memory accounting, used by every bounded store
         "app.files",  # the content-addressed file store of uploads
         "app.nlp",  # the NLP pipeline (pure; spaCy imported inside, in pool processes)
         "app.counter",  # a counter coroutines wait on (listener, hub, bus, limits)
@@ -67,21 +67,14 @@ LAYERS: list[tuple[str, ...]] = [
     # the prepared-document stage
     ("app.documents",),
     # the stages that join them, and the process resources
-    # (app.events.setup: the real-time resources: listener, hub, cache bus)
-    ("app.execution", "app.admission", "app.resources", "app.events.setup"),
+    ("app.execution", "app.admission", "app.resources"),
     # the pipeline, and the pages and probes beside it
     ("app.pipeline", "app.health", "app.graphiql", "app.sdl", "app.processing"),
     # transports' endpoints (the subscription transports: Strawberry's handlers behind ours)
     (
         "app.endpoint",
         "app.downloads",
-        "app.transport.connections",
-        "app.transport.entry",
-        "app.transport.operation",
-        "app.transport.setup",
-        "app.transport.sse",
-        "app.transport.view",
-        "app.transport.ws",
+        "app.subscriptions",
     ),
     # the application factory
     ("app.server",),

@@ -23,8 +23,8 @@ import orjson
 import pytest
 
 from app.config import Settings
-from app.events.setup import EVENT_HUB
 from app.migrate import apply_migrations
+from app.resources import EVENT_HUB
 from app.seed import seed_demo_if_empty
 from tests.app.realtime.conftest import GUARD_SECONDS, new_document, process
 from tests.conftest import JWT_SECRET, Api, TestDatabase, make_token, running

@@ -8,7 +8,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from app.cache.sizing import DICT_SLOT_OVERHEAD, exact_bytes, sizeof
+from app.sizing import DICT_SLOT_OVERHEAD, exact_bytes, sizeof
 
 __all__ = ["MemoryBackend"]
 
@@ -68,7 +68,7 @@ class MemoryBackend:
     ) -> bool:
         if ttl <= 0 or (if_generation is not None and if_generation != self.generation):
             return False
-        # What this entry really holds (see app/cache/sizing.py): an exact-size copy of the
+        # What this entry really holds (see app/sizing.py): an exact-size copy of the
         # value, the key, the entry and its tags (interned, so the index shares them).
         tag_tuple = tuple(sys.intern(tag) for tag in tags)
         value = exact_bytes(value)

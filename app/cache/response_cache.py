@@ -69,7 +69,7 @@ class ResponseCache:
         self._unpacked: OrderedDict[str, tuple[bytes, EncodedBody]] = OrderedDict()
         self.flight: SingleFlight[Any] = SingleFlight()
         self._pending: set[str] = set()
-        # Set by app/cache/bus.py: tells other processes of this process's invalidations.
+        # Set by app/events/cache_bus.py: tells other processes of this process's invalidations.
         self.on_local_invalidation: Callable[[Collection[str]], Awaitable[None]] | None = None
         self._replay_interval = replay_interval
         self._replay: asyncio.Task[None] | None = None

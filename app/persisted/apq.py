@@ -16,7 +16,6 @@ from collections import OrderedDict
 from typing import Any
 
 from app.cache.backend import CacheBackend, CacheUnavailable
-from app.cache.sizing import DICT_SLOT_OVERHEAD, sizeof
 from app.errors import (
     BAD_REQUEST,
     PERSISTED_QUERY_MISMATCH,
@@ -24,6 +23,7 @@ from app.errors import (
     PERSISTED_QUERY_NOT_SUPPORTED,
 )
 from app.protocol import Operation, RequestError
+from app.sizing import DICT_SLOT_OVERHEAD, sizeof
 
 __all__ = ["PersistedQueries", "persisted_hash"]
 

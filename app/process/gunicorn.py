@@ -11,7 +11,7 @@ Example::
 What is per worker without Redis: the in-process rate limiter (each worker counts its own
 budget, so a client gets up to N times the configured rate), the APQ store and the response
 cache's entries; invalidations reach every worker over PostgreSQL ``NOTIFY``
-(app/cache/bus.py).
+(app/events/cache_bus.py).
 """
 
 from __future__ import annotations

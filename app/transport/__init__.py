@@ -1,2 +1,2 @@
-"""Transports: each decodes what its protocol carries into ``app.protocol.Operation``s; the
-long-lived ones (WebSocket graphql-transport-ws, graphql-sse) carry subscriptions."""
+"""Transports: each decodes what its protocol carries into ``app.protocol.Operation``s (the
+subscription transports, which hold connections open, are in app/subscriptions/)."""

@@ -14,8 +14,8 @@ import pytest
 
 from app.auth import TokenVerifier
 from app.cache.memory import MemoryBackend
-from app.cache.sizing import exact_bytes
 from app.persisted.apq import PersistedQueries
+from app.sizing import exact_bytes
 
 BUDGET = 1024 * 1024
 SECRET = "memory-budget-secret-0123456789-abcdef"

@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import asyncpg
 
-from app.cache.bus import InvalidationBus
 from app.config import Settings
-from app.events.setup import CACHE_BUS, EVENT_HUB, LISTENER
+from app.events.cache_bus import InvalidationBus
+from app.resources import CACHE_BUS, EVENT_HUB, LISTENER
 from tests.app.realtime.conftest import (
     RealtimeWorld,
     new_document,

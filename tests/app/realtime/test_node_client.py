@@ -7,7 +7,7 @@ import shutil
 
 import orjson
 
-from app.events.setup import EVENT_HUB
+from app.resources import EVENT_HUB
 from tests.app.realtime.conftest import (
     GUARD_SECONDS,
     RealtimeWorld,

@@ -8,8 +8,8 @@ from typing import Any
 import aiohttp
 import orjson
 
-from app.events.setup import EVENT_HUB
-from app.transport.connections import REGISTRY
+from app.resources import EVENT_HUB
+from app.subscriptions.connections import REGISTRY
 from tests.app.realtime.conftest import (
     GUARD_SECONDS,
     SUBSCRIPTION,

@@ -9,8 +9,8 @@ import aiohttp
 import pytest
 
 from app.config import Settings
-from app.events.setup import EVENT_HUB
-from app.transport.connections import REGISTRY
+from app.resources import EVENT_HUB
+from app.subscriptions.connections import REGISTRY
 from tests.app.realtime.conftest import (
     RealtimeWorld,
     WsClient,

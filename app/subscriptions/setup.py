@@ -5,9 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from app.config import Settings
-from app.events.setup import EVENT_HUB, REALTIME_METRICS, realtime_ctx
-from app.transport.connections import REGISTRY, ConnectionRegistry
-from app.transport.view import STREAM_VIEW, StreamView
+from app.resources import EVENT_HUB, REALTIME_METRICS, realtime_ctx
+from app.subscriptions.connections import REGISTRY, ConnectionRegistry
+from app.subscriptions.view import STREAM_VIEW, StreamView
 
 __all__ = ["install_realtime"]
 

@@ -28,13 +28,13 @@ from app.auth import Viewer
 from app.db.session import DbSession
 from app.documents.prepared import PreparedDocument
 from app.errors import BAD_REQUEST, OPERATION_RESOLUTION_FAILURE
-from app.events.setup import EVENT_HUB
 from app.graphql_errors import format_error
 from app.protocol import Operation, RequestError
 from app.request_id import request_id_of
 from app.resources import (
     DB_POOL,
     DOCUMENTS,
+    EVENT_HUB,
     METADATA,
     PERSISTED_QUERIES,
     SCHEMA,

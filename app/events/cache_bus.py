@@ -27,7 +27,7 @@ from app.events.channels import CACHE_INVALIDATE, parse_invalidation
 
 __all__ = ["InvalidationBus"]
 
-log = logging.getLogger("vanta.cache.bus")
+log = logging.getLogger("vanta.events.cache_bus")
 
 # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more.
 MAX_PAYLOAD_BYTES = 7000

@@ -7,11 +7,11 @@ from aiohttp import web
 from cross_web import HTTPException
 
 from app.endpoint import graphql_handler
-from app.transport.connections import OPEN_SOCKET, REGISTRY
-from app.transport.operation import ConnectionState
-from app.transport.sse import sse_handler, wants_event_stream
-from app.transport.view import STREAM_VIEW
-from app.transport.ws import is_websocket_upgrade
+from app.subscriptions.connections import OPEN_SOCKET, REGISTRY
+from app.subscriptions.operation import ConnectionState
+from app.subscriptions.sse import sse_handler, wants_event_stream
+from app.subscriptions.view import STREAM_VIEW
+from app.subscriptions.ws import is_websocket_upgrade
 
 __all__ = ["graphql_entry"]
 

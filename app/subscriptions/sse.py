@@ -22,9 +22,9 @@ from app.errors import (
 )
 from app.identity import MissingCredentials, identify
 from app.resources import TOKEN_VERIFIER
-from app.transport.connections import REGISTRY
-from app.transport.operation import ConnectionState
-from app.transport.view import STREAM_VIEW
+from app.subscriptions.connections import REGISTRY
+from app.subscriptions.operation import ConnectionState
+from app.subscriptions.view import STREAM_VIEW
 
 __all__ = ["sse_handler", "wants_event_stream"]
 

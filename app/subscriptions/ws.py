@@ -28,8 +28,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from app.errors import TOO_MANY_SUBSCRIPTIONS, ApiError
 from app.identity import MissingCredentials, authorization_in, identify
 from app.resources import TOKEN_VERIFIER
-from app.transport.connections import REGISTRY
-from app.transport.operation import ConnectionState
+from app.subscriptions.connections import REGISTRY
+from app.subscriptions.operation import ConnectionState
 
 __all__ = ["CLOSE_EXPIRED", "VantaTransportWSHandler"]
 

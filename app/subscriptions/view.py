@@ -22,9 +22,9 @@ from strawberry.http.streaming import HTTPStreamTransport, SSETransport
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from app.config import Settings
-from app.transport.connections import OPEN_SOCKET, REGISTRY
-from app.transport.operation import ConnectionState, StreamSchema
-from app.transport.ws import VantaTransportWSHandler
+from app.subscriptions.connections import OPEN_SOCKET, REGISTRY
+from app.subscriptions.operation import ConnectionState, StreamSchema
+from app.subscriptions.ws import VantaTransportWSHandler
 
 __all__ = ["STREAM_VIEW", "StreamView"]
 
