@@ -9,6 +9,7 @@ the cache.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,6 +91,7 @@ async def answer(
     async def execute_and_store() -> Executed:
         executed = await execute(True)
         if executed.cacheable:
+            executed = dataclasses.replace(executed, body=cache.encoded(executed.body))
             await cache.store(
                 key, executed.body, policy.ttl, executed.cache_tags, lookup.generation
             )

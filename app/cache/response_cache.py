@@ -99,13 +99,27 @@ class ResponseCache:
             return Lookup(CacheStatus.MISS, generation=generation)
         return Lookup(CacheStatus.HIT, body=self._unpack(key, value))
 
+    def encoded(self, body: bytes) -> bytes:
+        """``body`` as it will be stored: with its compressed forms when ``precompress``.
+
+        The caller sends this same object, so a miss is compressed once, for the entry and
+        for its own response alike (app/http/compression.py uses the stored forms).
+        """
+        return EncodedBody.of(body) if self.precompress else body
+
     async def store(
         self, key: str, body: bytes, ttl: int, tags: Collection[str], generation: int
     ) -> bool:
-        """Store unless an invalidation happened since the lookup (then the body may be stale)."""
+        """Store unless an invalidation happened since the lookup (then the body may be stale).
+
+        ``body`` is what ``encoded`` returned (a plain body is encoded here).
+        """
         if self.backend is None or self._pending:
             return False
-        stored = pack(EncodedBody.of(body)) if self.precompress else body
+        if self.precompress:
+            stored = pack(body if isinstance(body, EncodedBody) else EncodedBody.of(body))
+        else:
+            stored = body
         try:
             return await self.backend.set(key, stored, ttl, tags, if_generation=generation)
         except CacheUnavailable:

@@ -89,6 +89,28 @@ async def test_cache_hit_is_sent_compressed_without_compressing_again(
     assert calls == []
 
 
+async def test_a_miss_is_compressed_once_for_its_entry_and_its_response(
+    cached_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The response of a stored miss is sent from the forms computed for the entry."""
+    import app.codings as codings_module
+
+    calls: list[str] = []
+    original = codings_module.compress
+
+    def counting(body: bytes, coding: str) -> bytes:
+        calls.append(coding)
+        return original(body, coding)
+
+    monkeypatch.setattr(codings_module, "compress", counting)
+    monkeypatch.setattr(compression_module, "compress", counting)
+    unseen = BIG.replace("{ documents", "{ missed: __typename documents", 1)  # not cached yet
+    body, headers = await _raw(cached_api, unseen, "br", make_token(subject="compression-miss"))
+    assert headers["X-Cache"] == "MISS" and headers["Content-Encoding"] == "br"
+    assert orjson.loads(brotli.decompress(body))["data"]
+    assert sorted(calls) == ["br", "gzip"]  # once each, for the entry; none for the response
+
+
 @pytest.mark.parametrize(
     ("header", "expected"),
     [
