@@ -1,2 +1,2 @@
-"""Query documents as the pipeline keeps them: prechecked, normalized, parsed, validated and
-planned once (prepared.py), with bounded parse + validation (precheck.py, offloop.py)."""
+"""Query documents as the pipeline keeps them: prechecked (precheck.py), normalized
+(normalize.py), and parsed, validated and planned once (prepared.py)."""

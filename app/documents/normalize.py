@@ -14,7 +14,7 @@ import hashlib
 from graphql import GraphQLSyntaxError
 from graphql.language import Lexer, Source, TokenKind
 
-__all__ = ["DocumentTooLong", "document_digest", "normalize_document"]
+__all__ = ["DocumentTooLong", "normalize_document", "normalized_digest"]
 
 # Tokens that would run together without a separator: `a b`, `1 a`, `a 1`, `1 2`; and
 # two strings, since `"" "x"` written as `"""x"` opens a block string.
@@ -54,7 +54,7 @@ def normalize_document(query: str, max_tokens: int | None = None) -> str:
     return "".join(parts)
 
 
-def document_digest(query: str, max_tokens: int | None = None) -> str:
+def normalized_digest(query: str, max_tokens: int | None = None) -> str:
     """sha256 hex of the normalized document: identical in every process.
 
     A text that does not lex (or is too long) is keyed by its raw bytes under another
