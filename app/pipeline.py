@@ -20,7 +20,7 @@ from graphql import OperationType
 
 from app.admission import admit
 from app.auth import Viewer
-from app.cache.policy import NOT_CACHEABLE
+from app.cache.policy import NOT_CACHEABLE, CachePolicy
 from app.cached_execution import Executed, Served, answer
 from app.documents.prepared import PreparedDocument
 from app.errors import BAD_REQUEST
@@ -142,7 +142,8 @@ def _is_mutation(prepared: PreparedDocument, operation: Operation) -> bool:
     return prepared_operation is not None and prepared_operation.type is OperationType.MUTATION
 
 
-def _policy(prepared: PreparedDocument, operation: Operation):  # type: ignore[no-untyped-def]
+def _policy(prepared: PreparedDocument, operation: Operation) -> CachePolicy:
+    """Only a valid document's known operation may be cached."""
     if not prepared.valid:
         return NOT_CACHEABLE
     prepared_operation = prepared.operation(operation.operation_name)
