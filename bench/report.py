@@ -10,7 +10,16 @@ from pathlib import Path
 
 from bench.wrk import CONNECTIONS, THREADS, WrkResult
 
-__all__ = ["Dataset", "Machine", "ModeResult", "console_table", "machine", "markdown"]
+__all__ = [
+    "Dataset",
+    "Machine",
+    "ModeResult",
+    "console_table",
+    "machine",
+    "markdown",
+    "markdown_table",
+    "text_table",
+]
 
 COMMAND = "make bench"
 
@@ -167,6 +176,11 @@ def _text_table(header: list[str], rows: list[list[str]], text_columns: int = 1)
         for row in [header, *rows]
     ]
     return "\n".join(render)
+
+
+# Public names for the other report modules (versus, sweep) to lay out tables alike.
+markdown_table = _markdown_table
+text_table = _text_table
 
 
 def _by_mode(results: list[ModeResult]) -> dict[str, ModeResult]:

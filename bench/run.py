@@ -6,7 +6,9 @@ Environment: ``VANTA_BENCH_DATABASE_URL`` (default: database ``vanta_bench`` on 
 server at 127.0.0.1:5432, else an embedded PostgreSQL under bench/.work),
 ``VANTA_BENCH_DURATION`` (seconds of load per query and mode, default 10) and
 ``VANTA_BENCH_MONGODB_URL`` (Q1 is also measured with the MongoDB metadata backend; unset:
-that row says it was skipped and why).
+that row says it was skipped and why), ``VANTA_BENCH_PEER`` (``off``: no PostGraphile
+comparison; `make bench PEER=off` sets it) and ``VANTA_BENCH_PAIRS`` (interleaved pairs per
+query against PostGraphile, default 6).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from bench.cache_key import cache_key_microseconds
 from bench.harness import WORK, Setup, probe, server_env
 from bench.limiter import markdown as limiter_markdown
 from bench.limiter import measure as measure_limiter
+from bench.peer.compare import AnswerMismatch
+from bench.peer.kit import peer_skip_reason, versions
 from bench.queries import payloads
 from bench.report import Dataset, ModeResult, console_table, machine, markdown
 from bench.server import (
@@ -39,6 +43,8 @@ from bench.server import (
     cold_start_ms,
     running_server,
 )
+from bench.versus import Versus, count_statements, measure_versus, pairs_from_env
+from bench.versus_report import versus_console, versus_markdown
 from bench.wrk import WrkError, ensure_wrk, run_wrk, write_script
 
 __all__ = ["main"]
@@ -194,6 +200,17 @@ def measure_mode(
     return ModeResult(mode, cold, rss, trips, sizes, loads, cpu_ms)
 
 
+def measure_peer(setup: Setup, pairs: int) -> tuple[list[Versus], str | None]:
+    """Ours against PostGraphile, one process each and then two; (results, why skipped)."""
+    skipped = peer_skip_reason(os.environ)
+    if skipped:
+        print(f"skipping the PostGraphile comparison: {skipped}", flush=True)
+        return [], skipped
+    print("[versus] counting SQL statements per request at the wire protocol", flush=True)
+    counted = count_statements(setup)
+    return [measure_versus(setup, processes, pairs, counted) for processes in (1, 2)], None
+
+
 def wrk_version(wrk: str) -> str:
     """wrk's version line, e.g. 'wrk debian/4.1.0-3+b2 [epoll]'."""
     completed = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False)
@@ -201,7 +218,7 @@ def wrk_version(wrk: str) -> str:
     return first[0].split(" Copyright")[0].strip() if first else "wrk (version unknown)"
 
 
-def run(seconds: int) -> str:
+def run(seconds: int, pairs: int) -> str:
     """Run the whole bench; return the RESULTS.md text (also written to disk)."""
     if not VANTA.exists():
         raise BenchError(f"{VANTA} not found: run `make install` (or `pip install -e .`) first")
@@ -216,13 +233,18 @@ def run(seconds: int) -> str:
         setup = Setup(dsn, secret, token, data, seconds, wrk)
         results = [measure_mode(mode, mode_env, paths, setup) for mode, mode_env, paths in MODES]
         backends = measure_backends(setup, results[0])
+        versus, skipped = measure_peer(setup, pairs)
     key_us = cache_key_microseconds(data.company_id, data.document_id)
     print(console_table(results, key_us))
     print("\n" + backends_table(backends))
+    if versus:
+        print("\n" + versus_console(versus))
     print("measuring the rate limiter (1M distinct keys) ...", flush=True)
     limiter = limiter_markdown(measure_limiter())
     print(limiter)
     text = markdown(date, machine(wrk_version(wrk)), data, seconds, results, key_us)
+    peer = versions() if versus else ""
+    text += "\n" + versus_markdown(versus, skipped, peer, seconds)
     text += "\n" + backends_markdown(backends) + "\n" + limiter
     RESULTS.write_text(text)
     print(f"\nwrote {RESULTS.relative_to(BENCH_DIR.parent)}")
@@ -232,8 +254,8 @@ def run(seconds: int) -> str:
 def main() -> int:
     """Entry point of `python -m bench.run`; exit status 1 with a message on failure."""
     try:
-        run(duration_seconds(os.environ))
-    except (BenchError, ServerError, WrkError) as error:
+        run(duration_seconds(os.environ), pairs_from_env(os.environ))
+    except (BenchError, ServerError, WrkError, AnswerMismatch, ValueError) as error:
         print(f"bench: {error}", file=sys.stderr)
         return 1
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import os
 import signal
 import socket
 import subprocess
@@ -26,6 +27,7 @@ __all__ = [
     "check_reply",
     "cold_start_ms",
     "free_port",
+    "port_range",
     "post_graphql",
     "running_server",
     "stop",
@@ -102,11 +104,40 @@ def wait_until_up(url: str, timeout: float = 60.0) -> None:
             time.sleep(0.1)
 
 
+_HANDED_OUT: set[int] = set()
+
+
+def port_range(env: Mapping[str, str]) -> range | None:
+    """Ports the bench may listen on from VANTA_BENCH_PORTS ("9300-9399"), or None: any.
+
+    On a machine shared with other sessions each gets its own band; the bench keeps to it.
+    """
+    raw = env.get("VANTA_BENCH_PORTS", "").strip()
+    if not raw:
+        return None
+    low, _, high = raw.partition("-")
+    try:
+        return range(int(low), int(high or low) + 1)
+    except ValueError:
+        raise ValueError(f"VANTA_BENCH_PORTS must look like 9300-9399, got {raw!r}") from None
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A TCP port on 127.0.0.1 that nothing listens on right now (and not handed out before
+    by this process): inside VANTA_BENCH_PORTS when set, else one the kernel picks."""
+    band = port_range(os.environ)
+    for port in band or [0]:
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            found = int(sock.getsockname()[1])
+        _HANDED_OUT.add(found)
+        return found
+    raise OSError(f"no free port left in VANTA_BENCH_PORTS={os.environ['VANTA_BENCH_PORTS']}")
 
 
 def post_graphql(url: str, payload: dict[str, Any], token: str, timeout: float = 10.0) -> Reply:

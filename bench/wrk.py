@@ -124,16 +124,25 @@ def write_script(
     return path
 
 
-def run_wrk(wrk: str, url: str, script: Path, seconds: int, *, warm_up: bool = False) -> WrkResult:
-    """Run wrk for ``seconds``; raise WrkError on any non-2xx, GraphQL or socket error.
+def run_wrk(
+    wrk: str,
+    url: str,
+    script: Path,
+    seconds: int,
+    *,
+    warm_up: bool = False,
+    connections: int = CONNECTIONS,
+) -> WrkResult:
+    """Run wrk for ``seconds`` with ``connections`` in flight; raise WrkError on any non-2xx,
+    GraphQL or socket error.
 
     A ``warm_up`` run may complete no request at all: a slow mode (naive Q1) can take
     longer per request than the warm-up lasts, and that is not a failure.
     """
     command = [
         wrk,
-        f"-c{CONNECTIONS}",
-        f"-t{THREADS}",
+        f"-c{connections}",
+        f"-t{min(THREADS, connections)}",
         f"-d{seconds}s",
         f"--timeout={REQUEST_TIMEOUT}",
         "-s",
