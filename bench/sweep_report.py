@@ -139,7 +139,8 @@ def plot(points: list[Point], path: Path) -> None:
                 ax.set_ylabel(label)
             if row == len(metrics) - 1:
                 ax.set_xlabel(sweep)
-            ax.legend(fontsize=8)
+            if chosen:
+                ax.legend(fontsize=8)
     figure.suptitle("Vanta Ledger API: how cost grows (bench/sweep.py)")
     figure.tight_layout()
     figure.savefig(path, dpi=90)

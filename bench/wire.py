@@ -114,21 +114,24 @@ async def _relay(
     upstream: tuple[str, int],
     counter: WireCounter,
 ) -> None:
+    writers = [client_writer]
     try:
         startup = await _startup(client_reader, client_writer)
         server_reader, server_writer = await asyncio.open_connection(*upstream)
+        writers.append(server_writer)
         server_writer.write(startup)
+        await server_writer.drain()
         if struct.unpack_from("!I", startup, 4)[0] == _CANCEL:
-            await server_writer.drain()
-            server_writer.close()
-            client_writer.close()
             return
         await asyncio.gather(
             _pump_counted(client_reader, server_writer, counter),
             _pump(server_reader, client_writer),
         )
     except (asyncio.IncompleteReadError, ConnectionError):
-        client_writer.close()
+        pass
+    finally:
+        for writer in writers:
+            writer.close()
 
 
 @contextmanager
@@ -149,6 +152,12 @@ def counting_relay(listen_port: int, upstream: tuple[str, int]) -> Iterator[Wire
     def run() -> None:
         loop.run_until_complete(serve())
         loop.run_forever()
+        holder["server"].close()
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.close()
 
     thread = threading.Thread(target=run, name="wire-relay", daemon=True)
     thread.start()
@@ -157,6 +166,5 @@ def counting_relay(listen_port: int, upstream: tuple[str, int]) -> Iterator[Wire
     try:
         yield counter
     finally:
-        loop.call_soon_threadsafe(holder["server"].close)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)

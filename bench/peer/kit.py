@@ -20,19 +20,23 @@ STAMP = KIT / "node_modules" / ".installed-stamp"  # written by the Makefile aft
 POOL_MAX = 16  # per instance, as the kit; the load is 16 connections
 
 
+def _shown(path: Path) -> str:
+    """``path`` relative to the repository when it is inside it."""
+    root = KIT.parent.parent
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
 def peer_skip_reason(env: Mapping[str, str], stamp: Path = STAMP, node: Path = NODE) -> str | None:
     """Why the peer is not measured in this run, or None when it is."""
     if env.get("VANTA_BENCH_PEER", "on").strip().lower() in {"off", "0", "no", "false"}:
         return "PEER=off"
     if not stamp.exists():
         return (
-            f"PostGraphile is not installed ({stamp.relative_to(KIT.parent.parent)} missing): "
+            f"PostGraphile is not installed ({_shown(stamp)} missing): "
             "`make bench` runs `npm ci` in bench/peer/ when npm is on PATH"
         )
     if not node.exists():
-        return (
-            f"{node.relative_to(KIT.parent.parent)} missing: the `node` npm package did not install"
-        )
+        return f"{_shown(node)} missing: the `node` npm package did not install"
     return None
 
 
