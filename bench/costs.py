@@ -59,10 +59,16 @@ def tree_cpu_seconds(pids: Iterable[int]) -> float:
     return total
 
 
-def tree_rss_mib(pids: Iterable[int]) -> float:
-    """Resident memory of the whole trees, summed, in MiB (shared pages count per process,
-    as `ps` shows them: the same rule for both servers)."""
-    return sum(proc.memory_info().rss for proc in tree(pids)) / 2**20
+def tree_rss_mib(pids: Iterable[int]) -> list[float]:
+    """Resident memory of each process of the trees, largest first, in MiB (shared pages
+    count in every process, as `ps` shows them: the same rule for both servers)."""
+    sizes = []
+    for proc in tree(pids):
+        try:
+            sizes.append(proc.memory_info().rss / 2**20)
+        except psutil.NoSuchProcess:
+            continue
+    return sorted(sizes, reverse=True)
 
 
 def tree_db_ports(pids: Iterable[int], db_port: int) -> set[int]:

@@ -65,8 +65,8 @@ class Versus:
     ours: dict[str, SideQuery]
     peer: dict[str, SideQuery]
     matched_ids: dict[str, int]
-    rss_ours_mib: float = 0.0
-    rss_peer_mib: float = 0.0
+    rss_ours_mib: list[float] = field(default_factory=list)  # per process, largest first
+    rss_peer_mib: list[float] = field(default_factory=list)
 
 
 def pairs_from_env(env: Mapping[str, str]) -> int:

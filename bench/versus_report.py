@@ -66,10 +66,15 @@ def _title(result: Versus) -> str:
     return f"{result.processes} workers against {result.processes} PostGraphile processes"
 
 
+def _rss(sizes: list[float]) -> str:
+    each = " + ".join(f"{size:.0f}" for size in sizes)
+    return f"{sum(sizes):.0f} MiB ({each})" if len(sizes) > 1 else f"{sum(sizes):.0f} MiB"
+
+
 def _memory(result: Versus) -> str:
     return (
-        f"RSS after the run (whole process tree): ours {result.rss_ours_mib:.0f} MiB, "
-        f"PostGraphile {result.rss_peer_mib:.0f} MiB"
+        f"RSS after the run, whole process tree (each process): ours {_rss(result.rss_ours_mib)}, "
+        f"PostGraphile {_rss(result.rss_peer_mib)}"
     )
 
 
@@ -107,7 +112,9 @@ def versus_markdown(results: list[Versus], skipped: str | None, peer: str, secon
         "loaded on this PostgreSQL (it needs a restart) and pg_stat_database counts "
         "transactions, not statements. Ours includes what asyncpg sends when a connection "
         "returns to the pool.\n"
-        "- Bytes: one response body. RSS: whole process tree, summed.\n"
+        "- Bytes: one response body. RSS: every process of the server's tree after the run "
+        "(ours: the gunicorn master, its workers and any job-pool process they started; the peer: one "
+        "node process per instance), summed, each in parentheses.\n"
     )
     for result in results:
         text += f"\n### {_title(result)[0].upper()}{_title(result)[1:]}\n\n"

@@ -19,8 +19,8 @@ def _versus(processes: int = 1) -> Versus:
         ours={"Q3": _side([900, 1200, 1000], 3, 436)},
         peer={"Q3": _side([600, 600, 400], 1, 488)},
         matched_ids={"Q3": 2},
-        rss_ours_mib=80,
-        rss_peer_mib=250,
+        rss_ours_mib=[60, 20],
+        rss_peer_mib=[250],
     )
 
 
@@ -36,7 +36,7 @@ def test_the_markdown_names_both_comparisons_and_a_skip_says_why() -> None:
     assert "### One process each" in text and "### 2 workers against 2 PostGraphile" in text
     assert "3 pairs per query" in text
     assert "Skipped: PEER=off." in versus_markdown([], "PEER=off", "", 10)
-    assert "RSS after the run" in versus_console([_versus()])
+    assert "ours 80 MiB (60 + 20), PostGraphile 250 MiB" in versus_console([_versus()])
 
 
 def test_the_counting_relay_takes_the_database_address_but_keeps_the_rest() -> None:
