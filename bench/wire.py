@@ -149,14 +149,17 @@ def counting_relay(listen_port: int, upstream: tuple[str, int]) -> Iterator[Wire
         )
         started.set()
 
+    async def shut() -> None:
+        holder["server"].close()
+        pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
     def run() -> None:
         loop.run_until_complete(serve())
         loop.run_forever()
-        holder["server"].close()
-        pending = asyncio.all_tasks(loop)
-        for task in pending:
-            task.cancel()
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(shut())
         loop.close()
 
     thread = threading.Thread(target=run, name="wire-relay", daemon=True)

@@ -7,6 +7,8 @@ import socket
 import struct
 import threading
 
+import pytest
+
 from bench.wire import WireCounts, counting_relay, scan
 
 
@@ -48,6 +50,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# The relay's thread must shut its loop down cleanly (an exception there is only a warning).
+@pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 def test_the_relay_refuses_ssl_forwards_everything_else_and_counts() -> None:
     listener, received = _upstream()
     port = _free_port()
