@@ -6,7 +6,8 @@ token it signs itself; warm sends each operation of a file through the ordinary
 ``POST /graphql`` with a token of the given role and companies, so tenant scope, TTLs and
 cache policies apply exactly as for the clients it warms for. Each operation is sent as
 ``vanta persisted export`` prints it (with the fragments it uses): that text is the cache
-key's document, so clients must send the same text (Apollo Client prints it the same way).
+key's document, so warming helps clients that send the same text (graphql-js ``print``
+format; Apollo Client adds ``__typename`` to each selection set first: warm that text).
 """
 
 from __future__ import annotations

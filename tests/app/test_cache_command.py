@@ -80,7 +80,7 @@ async def test_warm_makes_the_next_request_of_that_scope_a_hit_and_no_other(
         ("Docs", 200, "MISS", []),
         ("Stats", 200, "MISS", []),
     ]
-    # A user of the same scope, sending the operation as Apollo prints it: a hit.
+    # A user of the same scope, sending the printed operation without operationName: a hit.
     status, body, headers = await cached.post(
         DOCS_AS_CLIENTS_SEND, token=make_token("viewer", [a], subject="someone")
     )
