@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from app.cache.backend import CacheUnavailable
@@ -100,7 +101,11 @@ async def clear_handler(request: web.Request) -> web.Response:
 
 def _ok(request: web.Request, body: dict[str, Any]) -> web.Response:
     headers = {REQUEST_ID_HEADER: request_id_of(request), "Cache-Control": NO_STORE}
-    return web.json_response(body, headers=headers)
+    return web.json_response(body, headers=headers, dumps=_dumps)
+
+
+def _dumps(body: Any) -> str:
+    return orjson.dumps(body).decode()
 
 
 def _about(request: web.Request) -> dict[str, Any]:

@@ -28,8 +28,10 @@ __all__ = [
     "clear",
     "default_url",
     "load_operations",
+    "per_worker_note",
     "stats",
     "warm",
+    "warm_report",
 ]
 
 TIMEOUT_SECONDS = 30.0
@@ -146,6 +148,35 @@ async def clear(url: str, admin_token: str) -> list[str]:
     if "workers" in body:
         lines.append(f"workers: {body['workers']}")
     return lines
+
+
+MSG_PER_WORKER = (
+    "note: the server's cache is in-process: this warmed the worker that answered; with"
+    " several workers each keeps its own store (VANTA_REDIS_URL gives them one to share)"
+)
+
+
+async def per_worker_note(url: str, admin_token: str) -> str | None:
+    """A note for warm's output when the cache is per worker; None otherwise or unknown."""
+    try:
+        body = await _admin("GET", url + STATS_PATH, admin_token)
+    except CacheCommandError:
+        return None  # only a note: warm's own lines already say what happened
+    return MSG_PER_WORKER if body.get("backend") == "memory" else None
+
+
+async def warm_report(
+    url: str, token: str, admin_token: str, operations: list[dict[str, Any]]
+) -> tuple[list[str], bool]:
+    """(the lines ``vanta cache warm`` prints, whether every operation answered cleanly)."""
+    results = await warm(url, token, operations)
+    lines = [result.line() for result in results]
+    failed = sum(not result.ok for result in results)
+    lines.append(f"warmed {len(results) - failed} of {len(results)} operations at {url}")
+    note = await per_worker_note(url, admin_token)
+    if note is not None:
+        lines.append(note)
+    return lines, not failed
 
 
 async def warm(url: str, token: str, operations: list[dict[str, Any]]) -> list[WarmResult]:

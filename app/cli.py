@@ -164,15 +164,12 @@ def cmd_cache(settings: Settings, args: argparse.Namespace) -> int:
                 )
             except ValueError as error:
                 raise cache_command.CacheCommandError(str(error), 2) from None
-            results = asyncio.run(cache_command.warm(url, token, operations))
-            for result in results:
-                print(result.line())
-            failed = sum(not result.ok for result in results)
-            print(f"warmed {len(results) - failed} of {len(results)} operations at {url}")
-            return 1 if failed else 0
-        admin = issue_token(
-            secret, subject="vanta-cache", role="admin", companies="*", ttl_seconds=300
-        )
+            lines, ok = asyncio.run(
+                cache_command.warm_report(url, token, _admin_token(secret), operations)
+            )
+            print("\n".join(lines))
+            return 0 if ok else 1
+        admin = _admin_token(secret)
         command = cache_command.stats if args.cache_command == "stats" else cache_command.clear
         for line in asyncio.run(command(url, admin)):
             print(line)
@@ -180,6 +177,13 @@ def cmd_cache(settings: Settings, args: argparse.Namespace) -> int:
         print(f"vanta cache {args.cache_command}: {error}", file=sys.stderr)
         return error.exit_code
     return 0
+
+
+def _admin_token(secret: str) -> str:
+    """What ``vanta cache`` shows the admin endpoints: short-lived, admin over every company."""
+    from app.auth import issue_token
+
+    return issue_token(secret, subject="vanta-cache", role="admin", companies="*", ttl_seconds=300)
 
 
 def cmd_persisted(settings: Settings, args: argparse.Namespace) -> int:
