@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 
 from app.config import Settings
 from app.resources import CACHE_BUS
@@ -113,3 +114,27 @@ async def test_only_an_admin_over_every_company_may_use_them(
         (error,) = body["errors"]
         assert error["extensions"]["code"] == code
         assert error["extensions"]["requestId"] == response.headers["X-Request-Id"]
+
+
+@pytest.mark.parametrize("cache_settings", ["redis"], indirect=True)
+async def test_a_redis_clear_drops_only_the_response_cache_keys(
+    cached: Api, cache_settings: Settings, world: World
+) -> None:
+    """Never FLUSHDB: APQ entries and anything else on the server stay."""
+    assert cache_settings.redis_url is not None
+    prefix = cache_settings.redis_prefix
+    client = aioredis.Redis.from_url(cache_settings.redis_url)
+    try:
+        await client.set(f"{prefix}apq:r:keep", b"query")
+        await client.set(f"{prefix}other", b"someone else's")
+        token = make_token("viewer", [world.companies["a"]])
+        assert await _docs(cached, token) == "MISS"
+        cache_keys = [key async for key in client.scan_iter(match=f"{prefix}cache:[rt]:*")]
+        assert cache_keys
+        response = await cached.client.post("/admin/cache/clear", headers=_admin())
+        assert (await response.json())["cleared"] == 1
+        assert [key async for key in client.scan_iter(match=f"{prefix}cache:[rt]:*")] == []
+        assert await client.get(f"{prefix}apq:r:keep") == b"query"
+        assert await client.get(f"{prefix}other") == b"someone else's"
+    finally:
+        await client.aclose()
