@@ -127,7 +127,7 @@ async def run_operation(
         app[RESPONSE_CACHE],
         _policy(prepared, operation),
         prepared.digest,
-        operation.operation_name,
+        _executed_name(prepared, operation),
         operation.variables,
         viewer,
         execute,
@@ -140,6 +140,19 @@ def _is_mutation(prepared: PreparedDocument, operation: Operation) -> bool:
         return False
     prepared_operation = prepared.operation(operation.operation_name)
     return prepared_operation is not None and prepared_operation.type is OperationType.MUTATION
+
+
+def _executed_name(prepared: PreparedDocument, operation: Operation) -> str | None:
+    """The name of the operation that runs, for the cache key: a one-operation document
+    sent with its ``operationName`` (Apollo Client, ``vanta cache warm``) or without it
+    (curl) runs the same operation and shares one entry."""
+    if not prepared.valid:
+        return operation.operation_name
+    prepared_operation = prepared.operation(operation.operation_name)
+    node = None if prepared_operation is None else prepared_operation.node
+    if node is None:
+        return operation.operation_name
+    return None if node.name is None else node.name.value
 
 
 def _policy(prepared: PreparedDocument, operation: Operation) -> CachePolicy:

@@ -75,13 +75,14 @@ LAYERS: list[tuple[str, ...]] = [
         "app.endpoint",
         "app.downloads",
         "app.subscriptions",
+        "app.admin_cache",  # /admin/cache/stats and /admin/cache/clear
     ),
     # the application factory
     ("app.server",),
     # the process manager under `vanta serve`
     ("app.process",),
-    # the command line
-    ("app.cli",),
+    # the command line, and the HTTP client of `vanta cache`
+    ("app.cli", "app.cache_command"),
 ]
 
 

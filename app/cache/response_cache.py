@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from app.cache.backend import CacheBackend, CacheUnavailable
+from app.cache.backend import BackendStats, CacheBackend, CacheUnavailable
 from app.cache.singleflight import SingleFlight
 from app.codings import EncodedBody, pack, unpack
 
-__all__ = ["CacheStatus", "Lookup", "ResponseCache"]
+__all__ = ["CacheStatus", "Lookup", "LookupCounts", "ResponseCache"]
 
 log = logging.getLogger("vanta.cache")
 
@@ -43,6 +43,15 @@ class Lookup:
     status: CacheStatus
     body: bytes | None = None
     generation: int = 0
+
+
+@dataclass(slots=True)
+class LookupCounts:
+    """Lookups this process answered, by outcome (since start; per process, whatever backend)."""
+
+    hits: int = 0
+    misses: int = 0
+    bypasses: int = 0
 
 
 class ResponseCache:
@@ -71,6 +80,9 @@ class ResponseCache:
         self._pending: set[str] = set()
         # Set by app/events/cache_bus.py: tells other processes of this process's invalidations.
         self.on_local_invalidation: Callable[[Collection[str]], Awaitable[None]] | None = None
+        # Set by app/events/cache_bus.py too: tells other processes to clear their own store.
+        self.on_local_clear: Callable[[], Awaitable[None]] | None = None
+        self.counts = LookupCounts()
         self._replay_interval = replay_interval
         self._replay: asyncio.Task[None] | None = None
 
@@ -89,15 +101,37 @@ class ResponseCache:
 
     async def lookup(self, key: str) -> Lookup:
         """HIT with the stored bytes, MISS with the generation to store under, or BYPASS."""
+        counts = self.counts
         if self.backend is None or not await self._flush_pending():
+            counts.bypasses += 1
             return Lookup(CacheStatus.BYPASS)
         try:
             value, generation = await self.backend.get(key)
         except CacheUnavailable:
+            counts.bypasses += 1
             return Lookup(CacheStatus.BYPASS)
         if value is None:
+            counts.misses += 1
             return Lookup(CacheStatus.MISS, generation=generation)
+        counts.hits += 1
         return Lookup(CacheStatus.HIT, body=self._unpack(key, value))
+
+    async def stats(self) -> BackendStats | None:
+        """The backend's own figures; None when caching is off. Raises CacheUnavailable."""
+        return None if self.backend is None else await self.backend.stats()
+
+    async def clear(self) -> int:
+        """Drop every entry (and tell other processes to, when each has its own store).
+
+        Returns how many entries this process's backend dropped. Raises CacheUnavailable.
+        """
+        if self.backend is None:
+            return 0
+        dropped = await self.backend.clear_all()
+        self._unpacked.clear()
+        if self.on_local_clear is not None:
+            await self.on_local_clear()
+        return dropped
 
     def encoded(self, body: bytes) -> bytes:
         """``body`` as it will be stored: with its compressed forms when ``precompress``.
