@@ -91,15 +91,21 @@ class PostgresServer:
         return (self.data_dir / "postmaster.pid").exists()
 
 
-async def _wait_streaming(primary_url: str, timeout: float = 60.0) -> None:
+GUARD_SECONDS = 60.0  # a hung start fails the test; the wait itself is for a condition
+
+
+async def _wait_streaming(primary_url: str) -> None:
     """Until the primary has a streaming standby (a condition, polled)."""
     conn = await asyncpg.connect(primary_url)
     try:
-        async with asyncio.timeout(timeout):
-            while not await conn.fetchval(
-                "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"
-            ):
-                await asyncio.sleep(0.05)
+        async with asyncio.timeout(GUARD_SECONDS):
+            streaming = 0
+            while not streaming:
+                streaming = await conn.fetchval(
+                    "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"
+                )
+                if not streaming:
+                    await asyncio.sleep(0.05)
     finally:
         await conn.close()
 
