@@ -6,11 +6,15 @@ written straight to the primary is invisible through the API until replay resume
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
+
+import pytest
 
 from app.replicas.replica import ReplicaState
 from tests.app.replicas.conftest import Pair, metric, readyz_replica, replica_api, wait_for
 from tests.conftest import make_token
+from tests.services import redis_url
 
 COMPANY = "query($id: ID!) { company(id: $id) { id name } }"
 CREATE = """
@@ -160,3 +164,31 @@ def _after(router, polls: int):  # type: ignore[no-untyped-def]
         return router.replicas.polls >= polls  # type: ignore[no-any-return]
 
     return check
+
+
+async def test_read_your_writes_holds_across_processes_through_redis(
+    pair: Pair, tmp_path: Path
+) -> None:
+    url = await redis_url()
+    if url is None:
+        pytest.skip("no Redis reachable (VANTA_TEST_REDIS_URL or 127.0.0.1:6379)")
+    shared = {"redis_url": url, "redis_prefix": f"vanta-test-{uuid.uuid4().hex[:8]}:"}
+    async with (
+        replica_api(pair, tmp_path / "a", **shared) as (first, _),
+        replica_api(pair, tmp_path / "b", **shared) as (second, _),
+    ):
+        await pair.pause_replay()
+        try:
+            created = (await first.data(CREATE, {"name": "Cross Host Ltd"}, WRITER))[
+                "createCompany"
+            ]
+            # The writer's next request lands on the other process: it still sees its write.
+            mine = await second.data(COMPANY, {"id": created["id"]}, WRITER)
+            assert mine["company"] == created
+            assert await metric(
+                second, "vanta_db_reads_total", target="primary", reason="recent_write"
+            )
+            theirs = await second.data(COMPANY, {"id": created["id"]}, READER)
+            assert theirs["company"] is None  # others read from the paused standby
+        finally:
+            await pair.resume_replay()
