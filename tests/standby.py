@@ -16,12 +16,19 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import asyncpg
 
-__all__ = ["PG_BIN", "PostgresServer", "free_port_in_range", "missing_reason", "standby_pair"]
+__all__ = [
+    "PG_BIN",
+    "PostgresServer",
+    "free_port_in_range",
+    "missing_reason",
+    "postgres_server",
+    "standby_pair",
+]
 
 PG_BIN = Path(os.environ.get("VANTA_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PORTS = range(9200, 9300)  # the range hand-started test servers use on this machine
@@ -110,38 +117,74 @@ async def _wait_streaming(primary_url: str) -> None:
         await conn.close()
 
 
+def _init_primary(root: Path, listen: str, hba: Sequence[str]) -> PostgresServer:
+    """initdb and start a primary under ``root`` (owned by the postgres user when root)."""
+    host = listen.split(",")[0].strip()
+    primary = PostgresServer(root / "primary", free_port_in_range(host), listen)
+    _run([str(PG_BIN / "initdb"), "-D", str(primary.data_dir), "-A", "trust", "-U",
+          "postgres", "--no-sync", "--no-instructions"])  # fmt: skip
+    primary.configure(
+        port=str(primary.port),
+        listen_addresses=listen,
+        unix_socket_directories=str(root),
+        fsync="off",
+        synchronous_commit="off",
+        full_page_writes="off",
+        wal_level="replica",
+        max_wal_senders="5",
+        shared_buffers="32MB",
+    )
+    if hba:
+        with (primary.data_dir / "pg_hba.conf").open("a") as conf:
+            conf.write("\n".join(hba) + "\n")
+    primary.start()
+    return primary
+
+
+def _temp_root() -> Path:
+    root = Path(tempfile.mkdtemp(prefix="vanta-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+    return root
+
+
+def _remove(root: Path, servers: Sequence[PostgresServer]) -> None:
+    for server in reversed(servers):
+        if server.running():
+            with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
+                server.stop("immediate")
+    shutil.rmtree(root, ignore_errors=True)
+
+
 @contextlib.asynccontextmanager
-async def standby_pair(listen: str = "127.0.0.1", hba: Sequence[str] = ()):  # type: ignore[no-untyped-def]
+async def postgres_server(
+    listen: str = "127.0.0.1", hba: Sequence[str] = ()
+) -> AsyncIterator[PostgresServer]:
+    """``async with postgres_server(...) as server``: one private server, removed after."""
+    root = _temp_root()
+    servers: list[PostgresServer] = []
+    try:
+        servers.append(_init_primary(root, listen, hba))
+        yield servers[0]
+    finally:
+        _remove(root, servers)
+
+
+@contextlib.asynccontextmanager
+async def standby_pair(
+    listen: str = "127.0.0.1", hba: Sequence[str] = ()
+) -> AsyncIterator[tuple[PostgresServer, PostgresServer]]:
     """``async with standby_pair() as (primary, standby)``: both running, standby streaming.
 
     ``listen``: listen_addresses of both (the first is the host of their URLs); ``hba``:
     extra pg_hba.conf lines (e.g. trust for a test network). Everything is removed after.
     """
-    root = Path(tempfile.mkdtemp(prefix="vanta-standby-"))
+    root = _temp_root()
     servers: list[PostgresServer] = []
     try:
-        if os.geteuid() == 0:
-            shutil.chown(root, "postgres", "postgres")
-        host = listen.split(",")[0].strip()
-        primary = PostgresServer(root / "primary", free_port_in_range(host), listen)
-        _run([str(PG_BIN / "initdb"), "-D", str(primary.data_dir), "-A", "trust", "-U",
-              "postgres", "--no-sync", "--no-instructions"])  # fmt: skip
-        primary.configure(
-            port=str(primary.port),
-            listen_addresses=listen,
-            unix_socket_directories=str(root),
-            fsync="off",
-            synchronous_commit="off",
-            full_page_writes="off",
-            wal_level="replica",
-            max_wal_senders="5",
-            shared_buffers="32MB",
-        )
-        if hba:
-            with (primary.data_dir / "pg_hba.conf").open("a") as conf:
-                conf.write("\n".join(hba) + "\n")
-        primary.start()
+        primary = _init_primary(root, listen, hba)
         servers.append(primary)
+        host = primary.host
         standby = PostgresServer(root / "standby", free_port_in_range(host), listen)
         _run([str(PG_BIN / "pg_basebackup"), "-h", host, "-p", str(primary.port), "-U",
               "postgres", "-D", str(standby.data_dir), "-R", "-X", "stream"])  # fmt: skip
@@ -151,8 +194,4 @@ async def standby_pair(listen: str = "127.0.0.1", hba: Sequence[str] = ()):  # t
         await _wait_streaming(primary.url)
         yield primary, standby
     finally:
-        for server in reversed(servers):
-            if server.running():
-                with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
-                    server.stop("immediate")
-        shutil.rmtree(root, ignore_errors=True)
+        _remove(root, servers)
