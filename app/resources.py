@@ -226,8 +226,16 @@ async def _caches(app: web.Application) -> AsyncIterator[None]:
     else:
         cache_backend = MemoryBackend(settings.cache_max_bytes)
         apq_backend = MemoryBackend(settings.apq_max_bytes)
+    # With replicas: a second invalidation once any usable replica has replayed the write.
+    settle = (
+        settings.replica_max_lag_seconds + 2 * settings.replica_poll_seconds
+        if settings.database_replica_urls
+        else 0.0
+    )
     response_cache = ResponseCache(
-        cache_backend if settings.cache_enabled else None, precompress=settings.compression
+        cache_backend if settings.cache_enabled else None,
+        precompress=settings.compression,
+        settle_seconds=settle,
     )
     app[RESPONSE_CACHE] = response_cache
     app[PERSISTED_QUERIES] = PersistedQueries(apq_backend, settings.apq_ttl_seconds)

@@ -100,8 +100,13 @@ class InvalidationBus:
             log.warning("ignored a malformed %s payload: %.200s", CACHE_INVALIDATE, payload)
             return
         tags, origin = parsed
+        if origin == self.origin:
+            return
         memory = self._memory
-        if origin == self.origin or memory is None:
+        # With replicas, each process drops the tags once more when replicas have caught up
+        # (a shared Redis cache too: the processing workers invalidate only once).
+        self._cache.settle_later(tags)
+        if memory is None:
             return
         memory.invalidate_now(tags)  # bumps the generation: in-flight stores are dropped
         self.applied.bump()

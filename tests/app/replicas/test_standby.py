@@ -192,3 +192,25 @@ async def test_read_your_writes_holds_across_processes_through_redis(
             assert theirs["company"] is None  # others read from the paused standby
         finally:
             await pair.resume_replay()
+
+
+async def test_a_writer_is_not_served_the_stale_answer_others_cached(
+    pair: Pair, tmp_path: Path
+) -> None:
+    async with replica_api(pair, tmp_path, cache_enabled=True) as (api, _router):
+        await pair.pause_replay()
+        try:
+            created = (await api.data(CREATE, {"name": "Cached Ltd"}, WRITER))["createCompany"]
+            variables = {"id": created["id"]}
+            # Another user (same role and companies: the same cache entry) reads the paused
+            # standby, and that answer is cached.
+            for expected in ("MISS", "HIT"):
+                status, body, headers = await api.post(COMPANY, variables, READER)
+                assert status == 200 and body["data"]["company"] is None
+                assert headers["X-Cache"] == expected
+            # The writer skips the cache and reads the primary.
+            status, body, headers = await api.post(COMPANY, variables, WRITER)
+            assert body["data"]["company"] == created
+            assert headers["X-Cache"] == "BYPASS"
+        finally:
+            await pair.resume_replay()
