@@ -155,10 +155,7 @@ class DbSession:
             raise _unavailable() from None
 
     async def _fetch_on(self, pool: asyncpg.Pool, sql: str, args: Sequence[Any]) -> Any:
-        # asyncio.timeout rather than acquire(timeout=...): asyncpg implements that
-        # with a new task per acquire, a measurable cost on every query.
-        async with asyncio.timeout(self._acquire_timeout):
-            conn = await pool.acquire()
+        conn = await self._acquire(pool)
         try:
             return await conn.fetch(sql, *args)
         finally:
@@ -170,6 +167,19 @@ class DbSession:
         self._read = self._pool
         if self._on_read_failure is not None:
             self._on_read_failure(pool, error)
+
+    async def _acquire(self, pool: asyncpg.Pool) -> asyncpg.Connection:
+        """A pool connection within the acquire timeout.
+
+        With an idle connection in the pool, acquire returns it without waiting, so
+        no timer is armed (a timer per query is a measurable share of a short request);
+        otherwise asyncio.timeout bounds the wait (acquire(timeout=...) would start a
+        new task per acquire).
+        """
+        if pool.get_idle_size():
+            return await pool.acquire()
+        async with asyncio.timeout(self._acquire_timeout):
+            return await pool.acquire()
 
     async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
         rows = await self.fetch(sql, *args)
