@@ -56,6 +56,11 @@ class Loaders:
         return self._backends.projection
 
     @property
+    def batching(self) -> bool:
+        """False in naive mode (VANTA_LOADERS=off): one query per key, and no joins."""
+        return self._batching
+
+    @property
     def metadata_in_postgres(self) -> bool:
         """Whether metadata may be joined into document statements."""
         return self._backends.metadata.in_postgres
