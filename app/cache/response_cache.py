@@ -7,6 +7,12 @@ outage. It is also replayed by a background task as soon as the backend answers 
 (probing every ``replay_interval`` seconds, past the circuit): other processes read the
 shared backend directly, and this process may get no request for a long time, so
 waiting for its next lookup would let them serve the pre-mutation answer meanwhile.
+
+With read replicas (``settle_seconds`` > 0) every invalidation is applied once more after
+that long: a query that read a replica not yet past the write may have stored the old
+answer after the first one. ``settle_seconds`` covers the largest lag a usable replica can
+have, and a store whose lookup came before the second invalidation is refused by the
+generation check, so no stale entry outlives it.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import Any
 from app.cache.backend import BackendStats, CacheBackend, CacheUnavailable
 from app.cache.singleflight import SingleFlight
 from app.codings import EncodedBody, pack, unpack
+from app.counter import WaitableCounter
 
 __all__ = ["CacheStatus", "Lookup", "LookupCounts", "ResponseCache"]
 
@@ -67,9 +74,15 @@ class ResponseCache:
         *,
         precompress: bool = False,
         replay_interval: float = REPLAY_INTERVAL_SECONDS,
+        settle_seconds: float = 0.0,
     ) -> None:
         if replay_interval <= 0:
             raise ValueError("replay_interval must be positive (seconds between replays)")
+        if settle_seconds < 0:
+            raise ValueError("settle_seconds must not be negative (0: no second invalidation)")
+        self.settle_seconds = settle_seconds
+        self._settling: set[asyncio.TimerHandle] = set()
+        self.settled = WaitableCounter()  # second invalidations applied (tests wait on it)
         self.backend = backend
         self.precompress = precompress
         # The in-process backend hands back the same stored object on every hit: its unpacked
@@ -92,7 +105,11 @@ class ResponseCache:
         return len(self._pending)
 
     async def close(self) -> None:
-        """Stop the background replay (at shutdown; what is pending then is lost)."""
+        """Stop the background replay and the second invalidations (at shutdown; what is
+        pending then is lost)."""
+        for handle in self._settling:
+            handle.cancel()
+        self._settling.clear()
         if self._replay is not None:
             self._replay.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -177,8 +194,32 @@ class ResponseCache:
             return
         self._pending.update(tags)
         await self._flush_pending()
+        self.settle_later(tags)
         if self.on_local_invalidation is not None:
             await self.on_local_invalidation(tags)
+
+    def settle_later(self, tags: Collection[str]) -> None:
+        """Invalidate ``tags`` again after ``settle_seconds`` (with replicas; else nothing).
+
+        Also called for invalidations this process hears from others (app/events/cache_bus.py).
+        """
+        if self.backend is None or self.settle_seconds <= 0 or not tags:
+            return
+        loop = asyncio.get_running_loop()
+        frozen = frozenset(tags)
+
+        def fire() -> None:
+            self._settling.discard(handle)
+            self._pending.update(frozen)
+            task = loop.create_task(self._flush_pending())
+            task.add_done_callback(self._settled)
+
+        handle = loop.call_later(self.settle_seconds, fire)
+        self._settling.add(handle)
+
+    def _settled(self, task: asyncio.Task[bool]) -> None:
+        if not task.cancelled() and task.exception() is None:
+            self.settled.bump()
 
     async def _flush_pending(self, *, probe: bool = False) -> bool:
         if not self._pending:

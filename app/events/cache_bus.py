@@ -115,8 +115,14 @@ class InvalidationBus:
         if parsed is None:
             log.warning("ignored a malformed %s payload: %.200s", CACHE_INVALIDATE, payload)
             return
+        if parsed.origin == self.origin:
+            return
         memory = self._memory
-        if parsed.origin == self.origin or memory is None:
+        # With replicas, each process drops the tags once more when replicas have caught up
+        # (a shared Redis cache too: the processing workers invalidate only once).
+        if not parsed.clear:
+            self._cache.settle_later(parsed.tags)
+        if memory is None:
             return
         if parsed.clear:
             memory.clear()  # bumps the generation too
