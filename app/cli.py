@@ -1,4 +1,5 @@
-"""The ``vanta`` command: serve, migrate, seed, token, reconcile, metadata copy, worker, jobs."""
+"""The ``vanta`` command: serve, migrate, seed, token, cache, reconcile, metadata copy, worker,
+jobs."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from app.config import ConfigError, Settings, unknown_variables
 
@@ -140,6 +142,48 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     print(token)
     return 0
+
+
+def cmd_cache(settings: Settings, args: argparse.Namespace) -> int:
+    """stats / clear / warm against a running server (the logic is app/cache_command.py)."""
+    from app import cache_command
+    from app.auth import issue_token, jwt_secret_for
+
+    url = (args.url or cache_command.default_url(settings.host, settings.port)).rstrip("/")
+    secret = jwt_secret_for(settings)
+    try:
+        if args.cache_command == "warm":
+            operations = cache_command.load_operations(args.file, args.variables)
+            try:
+                token = issue_token(
+                    secret,
+                    subject=args.subject,
+                    role=args.role,
+                    companies=args.companies,
+                    ttl_seconds=600,
+                )
+            except ValueError as error:
+                raise cache_command.CacheCommandError(str(error), 2) from None
+            lines, ok = asyncio.run(
+                cache_command.warm_report(url, token, _admin_token(secret), operations)
+            )
+            print("\n".join(lines))
+            return 0 if ok else 1
+        admin = _admin_token(secret)
+        command = cache_command.stats if args.cache_command == "stats" else cache_command.clear
+        for line in asyncio.run(command(url, admin)):
+            print(line)
+    except cache_command.CacheCommandError as error:
+        print(f"vanta cache {args.cache_command}: {error}", file=sys.stderr)
+        return error.exit_code
+    return 0
+
+
+def _admin_token(secret: str) -> str:
+    """What ``vanta cache`` shows the admin endpoints: short-lived, admin over every company."""
+    from app.auth import issue_token
+
+    return issue_token(secret, subject="vanta-cache", role="admin", companies="*", ttl_seconds=300)
 
 
 def cmd_persisted(settings: Settings, args: argparse.Namespace) -> int:
@@ -290,6 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--companies", default="*", help="'*' or a list like 1,2")
     token.add_argument("--subject", default="dev")
     token.add_argument("--ttl", type=int, default=24 * 3600, help="lifetime in seconds")
+    _add_cache_parser(commands)
     persisted = commands.add_parser("persisted", help="trusted documents (persisted queries)")
     persisted_commands = persisted.add_subparsers(dest="persisted_command", required=True)
     export = persisted_commands.add_parser(
@@ -334,11 +379,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_cache_parser(commands: Any) -> None:
+    cache = commands.add_parser("cache", help="the running server's response cache")
+    cache_commands = cache.add_subparsers(dest="cache_command", required=True)
+    url_help = "the server (default http://VANTA_HOST:VANTA_PORT)"
+    stats = cache_commands.add_parser("stats", help="entries, bytes, budget, hits, misses")
+    stats.add_argument("--url", help=url_help)
+    clear = cache_commands.add_parser("clear", help="drop every entry (every worker)")
+    clear.add_argument("--url", help=url_help)
+    warm = cache_commands.add_parser(
+        "warm", help="run a file's queries through /graphql for one role and companies"
+    )
+    warm.add_argument("file", type=Path, help="a .graphql file of named queries")
+    warm.add_argument("--role", required=True, choices=("admin", "accountant", "viewer"))
+    warm.add_argument("--companies", required=True, help="'*' or a list like 1,2")
+    warm.add_argument("--subject", default="cache-warm", help="the token's sub claim")
+    warm.add_argument("--variables", help='JSON variables by operation name: {"Docs": {"c": "1"}}')
+    warm.add_argument("--url", help=url_help)
+
+
 COMMANDS = {
     "serve": cmd_serve,
     "migrate": cmd_migrate,
     "seed": cmd_seed,
     "token": cmd_token,
+    "cache": cmd_cache,
     "persisted": cmd_persisted,
     "reconcile": cmd_reconcile,
     "schema": cmd_schema,

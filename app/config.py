@@ -200,6 +200,11 @@ class Settings:
     shutdown_seconds: float = 4.0
     # None: GraphiQL in development, off in production (VANTA_GRAPHIQL=on|off overrides).
     graphiql: bool | None = None
+    # --- Read replicas (issue 16): see _replicas at the end of this module ---
+    database_replica_urls: tuple[str, ...] = field(default=(), repr=False)  # DSNs hold passwords
+    read_your_writes_seconds: float = 5.0  # a subject's reads after its write go to the primary
+    replica_max_lag_seconds: float = 5.0  # a replica further behind is skipped
+    replica_poll_seconds: float = 1.0  # how often each replica's state and lag are measured
 
     @property
     def graphiql_enabled(self) -> bool:
@@ -290,6 +295,7 @@ class Settings:
             **_processing(env),
             **_realtime_from_env(env),
             **_frontend(env),
+            **_replicas(env),
         )
 
 
@@ -370,6 +376,7 @@ KNOWN_VARIABLES = frozenset(
         "VANTA_CACHE_TTL",
         "VANTA_COMPRESSION",
         "VANTA_CORS_ORIGINS",
+        "VANTA_DATABASE_REPLICA_URLS",
         "VANTA_DATABASE_URL",
         "VANTA_DATA_DIR",
         "VANTA_DB_ACQUIRE_TIMEOUT_SECONDS",
@@ -413,7 +420,10 @@ KNOWN_VARIABLES = frozenset(
         "VANTA_REDIS_PREFIX",
         "VANTA_REDIS_RETRY_SECONDS",
         "VANTA_REDIS_URL",
+        "VANTA_READ_YOUR_WRITES_SECONDS",
         "VANTA_REPLAY_SLACK_SECONDS",
+        "VANTA_REPLICA_MAX_LAG_SECONDS",
+        "VANTA_REPLICA_POLL_SECONDS",
         "VANTA_REQUEST_TIMEOUT_SECONDS",
         "VANTA_RISK_AMOUNT_THRESHOLD",
         "VANTA_SEED_DEMO",
@@ -459,4 +469,38 @@ def _frontend(env: Mapping[str, str]) -> dict[str, object]:
         "workers": _int(env, "VANTA_WORKERS", 1, minimum=1),
         "shutdown_seconds": _float(env, "VANTA_SHUTDOWN_SECONDS", 4.0, minimum=0.1),
         "graphiql": _flag(env, "VANTA_GRAPHIQL", False) if env.get("VANTA_GRAPHIQL") else None,
+    }
+
+
+def _replicas(env: Mapping[str, str]) -> dict[str, object]:
+    """Settings of issue 16 (read replicas), in a block of their own."""
+    name = "VANTA_DATABASE_REPLICA_URLS"
+    urls = tuple(item.strip() for item in (env.get(name) or "").split(",") if item.strip())
+    for url in urls:
+        scheme, sep, rest = url.partition("://")
+        if scheme not in ("postgres", "postgresql") or not sep or not rest:
+            shown = url.split("@")[-1]  # never echo a password
+            raise ConfigError(
+                f"{name} must list PostgreSQL URLs (postgresql://user@host:port/db), got {shown!r}"
+            )
+    if urls and not env.get("VANTA_DATABASE_URL"):
+        raise ConfigError(
+            f"{name} needs VANTA_DATABASE_URL (the primary they replicate): the embedded "
+            "PostgreSQL has no replicas"
+        )
+    if len(set(urls)) != len(urls):
+        raise ConfigError(f"{name} lists the same replica twice")
+    ryw = _float(env, "VANTA_READ_YOUR_WRITES_SECONDS", 5.0)
+    max_lag = _float(env, "VANTA_REPLICA_MAX_LAG_SECONDS", 5.0, minimum=0.001)
+    if urls and 0 < ryw < max_lag:
+        raise ConfigError(
+            f"VANTA_READ_YOUR_WRITES_SECONDS ({ryw:g}) is below VANTA_REPLICA_MAX_LAG_SECONDS "
+            f"({max_lag:g}): a replica within the lag bound could still miss a user's own "
+            "write; raise it, or lower the lag bound (0 turns read-your-writes off)"
+        )
+    return {
+        "database_replica_urls": urls,
+        "read_your_writes_seconds": ryw,
+        "replica_max_lag_seconds": max_lag,
+        "replica_poll_seconds": _float(env, "VANTA_REPLICA_POLL_SECONDS", 1.0, minimum=0.05),
     }

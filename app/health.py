@@ -8,7 +8,7 @@ import orjson
 from aiohttp import web
 
 from app.jobs.queue import oldest_pending_age, queue_counts
-from app.resources import DB_POOL, METADATA, REDIS
+from app.resources import DB_POOL, METADATA, READ_ROUTER, REDIS
 
 __all__ = ["healthz", "readyz"]
 
@@ -36,6 +36,11 @@ async def readyz(request: web.Request) -> web.Response:
         body["failing"] = failing
     if results["postgres"] is None:
         body["queue"] = await _queue(request.app)
+    router = request.app.get(READ_ROUTER)
+    if router is not None:
+        # Informational like the queue: queries fall back to the primary, so a replica
+        # that is down or lagging does not make the API unready.
+        body["replicas"] = [replica.report() for replica in router.replicas.replicas]
     return web.Response(
         body=orjson.dumps(body), status=503 if failing else 200, content_type="application/json"
     )

@@ -33,6 +33,7 @@ from app.resources import (
     DOCUMENTS,
     METADATA,
     PERSISTED_QUERIES,
+    READ_ROUTER,
     RESPONSE_CACHE,
     SCHEMA,
     SETTINGS,
@@ -71,7 +72,16 @@ async def run_operation(
     await admitted.register_if_valid(prepared)
     settings = app[SETTINGS]
     keyed_digest: bytes | None = None
-    if idempotency_key is not None and _is_mutation(prepared, operation):
+    mutation = _is_mutation(prepared, operation)
+    subject = None if viewer is None else viewer.subject
+    router = app.get(READ_ROUTER)
+    policy = _policy(prepared, operation)
+    # Read your writes: a subject that just wrote reads from the primary, past the response
+    # cache too (another user's miss may have stored what a lagging replica still showed).
+    recent_write = router is not None and not mutation and await router.wrote_recently(subject)
+    if recent_write:
+        policy = NOT_CACHEABLE
+    if idempotency_key is not None and mutation:
         if batched:
             raise RequestError(400, MSG_BATCH, BAD_REQUEST)
         keyed_digest = request_digest(
@@ -79,6 +89,9 @@ async def run_operation(
         )
 
     async def execute(for_cache: bool) -> Executed:
+        route = (
+            None if router is None else router.route(mutation=mutation, recent_write=recent_write)
+        )
         context = request_context(
             settings,
             app[DB_POOL],
@@ -87,6 +100,8 @@ async def run_operation(
             request_id,
             request=request,
             record_cache_tags=for_cache,
+            read_pool=None if route is None else route.read_pool,
+            on_read_failure=None if router is None else router.read_failed,
         )
         path = "replayed"
 
@@ -105,13 +120,16 @@ async def run_operation(
             ok = outcome.status == 200 and "errors" not in outcome.body
             return Answer(orjson.dumps(outcome.body), outcome.status, ok)
 
-        if keyed_digest is None or idempotency_key is None:
-            answered = await run()
-        else:
-            subject = "" if viewer is None else viewer.subject
-            answered = await run_once(
-                context.db, subject, idempotency_key, keyed_digest, run, request_id
-            )
+        try:
+            if keyed_digest is None or idempotency_key is None:
+                answered = await run()
+            else:
+                answered = await run_once(
+                    context.db, subject or "", idempotency_key, keyed_digest, run, request_id
+                )
+        finally:
+            if mutation and router is not None:
+                await router.wrote(subject)  # before the response leaves
         return Executed(
             answered.body,
             answered.status,
@@ -125,9 +143,9 @@ async def run_operation(
 
     return await answer(
         app[RESPONSE_CACHE],
-        _policy(prepared, operation),
+        policy,
         prepared.digest,
-        operation.operation_name,
+        _executed_name(prepared, operation),
         operation.variables,
         viewer,
         execute,
@@ -140,6 +158,19 @@ def _is_mutation(prepared: PreparedDocument, operation: Operation) -> bool:
         return False
     prepared_operation = prepared.operation(operation.operation_name)
     return prepared_operation is not None and prepared_operation.type is OperationType.MUTATION
+
+
+def _executed_name(prepared: PreparedDocument, operation: Operation) -> str | None:
+    """The name of the operation that runs, for the cache key: a one-operation document
+    sent with its ``operationName`` (Apollo Client, ``vanta cache warm``) or without it
+    (curl) runs the same operation and shares one entry."""
+    if not prepared.valid:
+        return operation.operation_name
+    prepared_operation = prepared.operation(operation.operation_name)
+    node = None if prepared_operation is None else prepared_operation.node
+    if node is None:
+        return operation.operation_name
+    return None if node.name is None else node.name.value
 
 
 def _policy(prepared: PreparedDocument, operation: Operation) -> CachePolicy:

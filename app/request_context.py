@@ -12,7 +12,7 @@ import asyncpg
 
 from app.auth import Viewer
 from app.config import Settings
-from app.db.session import DbSession
+from app.db.session import DbSession, ReadFailure
 from app.metadata.backend import MetadataBackend
 from loaders.factory import Loaders, create_loaders
 from schema.context import Context
@@ -29,10 +29,19 @@ def request_context(
     *,
     request: Any = None,
     record_cache_tags: bool = False,
+    read_pool: asyncpg.Pool | None = None,
+    on_read_failure: ReadFailure | None = None,
 ) -> Context:
     """``record_cache_tags``: the answer may be stored, so loaders record the cache tags of
-    what they read (a response that will not be stored needs none)."""
-    db = DbSession(pool, settings.db_acquire_timeout_seconds)
+    what they read (a response that will not be stored needs none). ``read_pool``: a
+    replica's pool for the reads outside transactions (app.replicas chose it); ``pool``,
+    the primary, serves the rest and any read the replica fails."""
+    db = DbSession(
+        pool,
+        settings.db_acquire_timeout_seconds,
+        read_pool=read_pool,
+        on_read_failure=on_read_failure,
+    )
     metadata = metadata_backend.bind(db)
     cache_tags: set[str] = set()
 

@@ -38,6 +38,10 @@ from app.persisted.trusted import TrustedDocuments
 from app.ratelimit.fallback import FallbackLimiter
 from app.ratelimit.redis_gcra import RedisLimiter
 from app.redis_client import create_redis_client
+from app.replicas.metrics import ReplicaCollector
+from app.replicas.monitor import ReplicaSet
+from app.replicas.recent_writes import RecentWrites
+from app.replicas.router import ReadRouter
 from schema.build import VantaSchema
 
 __all__ = [
@@ -51,6 +55,7 @@ __all__ = [
     "METADATA",
     "PERSISTED_QUERIES",
     "RATE_LIMITER",
+    "READ_ROUTER",
     "REALTIME_METRICS",
     "REDIS",
     "RESPONSE_CACHE",
@@ -81,6 +86,8 @@ GRAPHIQL_TOKEN = web.AppKey("graphiql_token", str)
 # Uploaded files (VANTA_DATA_DIR/files) and the processing queue's metrics (issue 11).
 FILE_STORE = web.AppKey("file_store", FileStore)
 JOB_METRICS = web.AppKey("job_metrics", JobMetrics)
+# Present only when VANTA_DATABASE_REPLICA_URLS lists replicas (issue 16).
+READ_ROUTER = web.AppKey("read_router", ReadRouter)
 
 log = logging.getLogger("vanta.resources")
 
@@ -93,7 +100,14 @@ def resource_contexts(mongo_client_factory: Callable[[], Any] | None = None) -> 
     ``mongo_client_factory`` replaces the AsyncMongoClient of the mongo metadata backend
     (tests pass an in-memory stand-in when no MongoDB server is available).
     """
-    return [_db_pool, _metadata_backend(mongo_client_factory), _redis, _shared_limiter, _caches]
+    return [
+        _db_pool,
+        _metadata_backend(mongo_client_factory),
+        _redis,
+        _read_replicas,
+        _shared_limiter,
+        _caches,
+    ]
 
 
 async def _db_pool(app: web.Application) -> AsyncIterator[None]:
@@ -147,6 +161,40 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
     await client.aclose()
 
 
+async def _read_replicas(app: web.Application) -> AsyncIterator[None]:
+    """The replica pools and their poller; start-up waits for one poll (bounded by the
+    connect timeout) so the first queries already know which replicas are usable."""
+    settings = app[SETTINGS]
+    if not settings.database_replica_urls:
+        yield
+        return
+    replicas = await ReplicaSet.open(
+        app[DB_POOL],
+        settings.database_replica_urls,
+        max_lag=settings.replica_max_lag_seconds,
+        poll_seconds=settings.replica_poll_seconds,
+        pool_max=settings.db_pool_max,
+        statement_timeout_ms=settings.statement_timeout_ms,
+        connect_timeout=settings.db_connect_timeout_seconds,
+    )
+    try:
+        recent = RecentWrites(
+            settings.read_your_writes_seconds,
+            app.get(REDIS),
+            prefix=settings.redis_prefix,
+            circuit=Circuit(retry_after=settings.redis_retry_seconds),
+        )
+        router = ReadRouter(replicas, recent)
+        await replicas.poll()
+        replicas.start()
+        app[READ_ROUTER] = router
+        if METRICS in app:
+            app[METRICS].registry.register(ReplicaCollector(router))
+        yield
+    finally:
+        await replicas.close()
+
+
 async def _shared_limiter(app: web.Application) -> AsyncIterator[None]:
     """Limit through Redis when both a limiter and Redis exist."""
     limiter = app.get(RATE_LIMITER)
@@ -178,8 +226,16 @@ async def _caches(app: web.Application) -> AsyncIterator[None]:
     else:
         cache_backend = MemoryBackend(settings.cache_max_bytes)
         apq_backend = MemoryBackend(settings.apq_max_bytes)
+    # With replicas: a second invalidation once any usable replica has replayed the write.
+    settle = (
+        settings.replica_max_lag_seconds + 2 * settings.replica_poll_seconds
+        if settings.database_replica_urls
+        else 0.0
+    )
     response_cache = ResponseCache(
-        cache_backend if settings.cache_enabled else None, precompress=settings.compression
+        cache_backend if settings.cache_enabled else None,
+        precompress=settings.compression,
+        settle_seconds=settle,
     )
     app[RESPONSE_CACHE] = response_cache
     app[PERSISTED_QUERIES] = PersistedQueries(apq_backend, settings.apq_ttl_seconds)

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from app.admin_cache import add_cache_admin_routes
 from app.auth import TokenVerifier, jwt_secret_for
 from app.config import DEFAULT_MAX_BODY_BYTES, Settings
 from app.documents.precheck import budget_for
@@ -121,6 +122,7 @@ def create_app(
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/files/{document_id}", download_handler)
+    add_cache_admin_routes(app)  # /admin/cache/stats and /admin/cache/clear (admins only)
     return app
 
 

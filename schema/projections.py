@@ -18,7 +18,9 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from app.db.projection import DOCUMENT_COLUMNS, JOINABLE, Join, Projection
+import orjson
+
+from app.db.projection import DOCUMENT_COLUMNS, JOINABLE, Join, Projection, Rendered
 from schema.inputs import CompanyType
 from schema.types import Company, Document, DocumentMetadata, Project
 
@@ -103,18 +105,24 @@ _CONVERSIONS: dict[str, str] = {
 
 
 def document_projection(
-    fields: Iterable[str] | None, joins: Mapping[str, Iterable[str]]
+    fields: Iterable[str] | None,
+    joins: Mapping[str, Iterable[str]],
+    renders: tuple[Rendered, ...] = (),
 ) -> Projection:
     """The projection reading ``fields`` of Document (None: all of them) and, per joined
-    relation, those attributes of its object. Unknown attributes raise KeyError."""
+    relation, those attributes of its object, and the ``renders`` (each document then holds
+    its rendered JSON as an orjson.Fragment, or None where a check failed, under the
+    render's name). Unknown attributes raise KeyError."""
     document = None if fields is None else frozenset(fields)
     joined = tuple(sorted((name, frozenset(attrs)) for name, attrs in joins.items()))
-    return _projection(document, joined)
+    return _projection(document, joined, renders)
 
 
 @lru_cache(maxsize=512)
 def _projection(
-    document: frozenset[str] | None, joins: tuple[tuple[str, frozenset[str]], ...]
+    document: frozenset[str] | None,
+    joins: tuple[tuple[str, frozenset[str]], ...],
+    renders: tuple[Rendered, ...] = (),
 ) -> Projection:
     attrs = list(_DOCUMENT) if document is None else _with_keys(_DOCUMENT, document, _DOCUMENT_KEYS)
     columns = _columns(_DOCUMENT, attrs)
@@ -130,8 +138,13 @@ def _projection(
         name = source.related(cls, _entries(fields, related_attrs, related_columns, position))
         entries.append(f'"{JOINED[relation]}": None if row[{position}] is None else {name}(row)')
         position += len(related_columns)
+    for rendered in renders:
+        entries.append(
+            f'"{rendered.name}": None if row[{position}] is None else Fragment(row[{position}])'
+        )
+        position += 1
     build = source.builder(Document, entries)
-    return Projection(columns, tuple(join_list), build)
+    return Projection(columns, tuple(join_list), build, renders)
 
 
 def _with_keys(fields: _Fields, wanted: frozenset[str], keys: tuple[str, ...]) -> list[str]:
@@ -161,7 +174,11 @@ class _Source:
     """Generated builder source: only our own attribute names and numbers become text."""
 
     def __init__(self) -> None:
-        self.namespace: dict[str, Any] = {"new": object.__new__, "CompanyType": CompanyType}
+        self.namespace: dict[str, Any] = {
+            "new": object.__new__,
+            "CompanyType": CompanyType,
+            "Fragment": orjson.Fragment,
+        }
         self.lines: list[str] = []
 
     def related(self, cls: type, entries: list[str]) -> str:
@@ -184,3 +201,96 @@ class _Source:
         self.lines.append(f"    obj = new({cls_name})")
         self.lines.append("    obj.__dict__ = {" + ", ".join(entries) + "}")
         self.lines.append("    return obj")
+
+
+# -- Rendered JSON (app.db.projection "Rendered JSON") ------------------------------------
+#
+# Per projected type: attribute -> (SQL column, the GraphQL scalar its field has, list of
+# it, column NOT NULL, how PostgreSQL renders it exactly as the scalar serializes):
+#   id       bigint as the ID string              text      to_json(text): orjson's escaping
+#   int      a 32-bit integer column              decimal   Decimal's str: the column's text
+#   datetime timestamptz as datetime.isoformat() of the UTC value asyncpg gives
+#   list     text[] with no NULL item (checked), [String!]
+_Render = tuple[str, str, bool, bool, str]
+RENDERABLE: dict[str, dict[str, _Render]] = {
+    "Document": {
+        "id": ("id", "ID", False, True, "id"),
+        "filename": ("filename", "String", False, True, "text"),
+        "document_type": ("document_type", "String", False, True, "text"),
+        "category": ("category", "String", False, True, "text"),
+        "status": ("status", "String", False, True, "text"),
+        "processing_status": ("processing_status", "String", False, True, "text"),
+        "mime_type": ("mime_type", "String", False, False, "text"),
+        "file_size": ("file_size", "Int", False, False, "int"),
+        "uploaded_at": ("uploaded_at", "DateTime", False, True, "datetime"),
+    },
+    "Company": {
+        "id": ("id", "ID", False, True, "id"),
+        "name": ("name", "String", False, True, "text"),
+        "registration_number": ("registration_number", "String", False, False, "text"),
+        "industry": ("industry", "String", False, False, "text"),
+        "status": ("status", "String", False, True, "text"),
+        "created_at": ("created_at", "DateTime", False, True, "datetime"),
+    },
+    "DocumentMetadata": {
+        "tags": ("tags", "String", True, True, "list"),
+        "keywords": ("keywords", "String", True, True, "list"),
+        "classification": ("classification", "String", False, False, "text"),
+        "summary": ("summary", "String", False, False, "text"),
+        "invoice_number": ("invoice_number", "String", False, False, "text"),
+        "vendor_name": ("vendor_name", "String", False, False, "text"),
+        "total_amount": ("total_amount", "Decimal", False, False, "decimal"),
+        "currency": ("currency", "String", False, False, "text"),
+    },
+    "Project": {
+        "id": ("id", "ID", False, True, "id"),
+        "name": ("name", "String", False, True, "text"),
+        "client": ("client", "String", False, False, "text"),
+        "status": ("status", "String", False, True, "text"),
+    },
+}
+# The table alias of each joinable relation's type, and its key column (NULL: no row).
+RENDER_ALIASES = {
+    "Document": ("d", "id"),
+    **{
+        cls.__name__: (JOINABLE[name].alias, fields[keys[0]][0])
+        for name, (cls, fields, keys) in _RELATED.items()
+    },
+}
+
+
+def _utc(value: str) -> str:
+    return f"({value} AT TIME ZONE 'UTC')"
+
+
+def render_value(alias: str, column: str, kind: str) -> str:
+    """The SQL giving the JSON text of ``alias.column`` (never NULL: 'null' instead)."""
+    ref = f"{alias}.{column}"
+    if kind == "id":
+        return f"coalesce(to_json({ref}::text)::text, 'null')"
+    if kind == "text":
+        return f"coalesce(to_json({ref})::text, 'null')"
+    if kind == "int":
+        return f"coalesce({ref}::text, 'null')"
+    if kind == "decimal":
+        return f"coalesce(to_json({ref}::text)::text, 'null')"
+    if kind == "datetime":
+        utc = _utc(ref)
+        text = (
+            f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN to_char({utc}, 'US') "
+            f"= '000000' THEN '' ELSE '.' || to_char({utc}, 'US') END || '+00:00'"
+        )
+        return f"coalesce(to_json({text})::text, 'null')"
+    if kind == "list":
+        return f"coalesce(to_json({ref})::text, 'null')"
+    raise ValueError(f"no rendering for {kind!r}")
+
+
+def render_check(alias: str, column: str, kind: str) -> str | None:
+    """What must hold for the rendering to be what the scalar gives (else stock answers)."""
+    ref = f"{alias}.{column}"
+    if kind == "datetime":  # infinity is no datetime
+        return f"({ref} IS NULL OR isfinite({ref}))"
+    if kind == "list":  # [String!]: a NULL item is a GraphQL error
+        return f"({ref} IS NULL OR array_position({ref}, NULL) IS NULL)"
+    return None

@@ -54,8 +54,9 @@ LAYERS: list[tuple[str, ...]] = [
         "app.http",  # CORS and compression middlewares
         "app.jobs.status",  # the SQL of Document.processing, read by a loader
     ),
-    # identity, the response cache, the metadata store, the seed, the event hub and publisher
-    ("app.identity", "app.cache", "app.metadata", "app.seed", "app.events"),
+    # identity, the response cache, the metadata store, the seed, the event hub and publisher,
+    # and the read-replica routing (its pools, poller and recent writes; issue 16)
+    ("app.identity", "app.cache", "app.metadata", "app.seed", "app.events", "app.replicas"),
     # admission's parts (rate limit, persisted queries), the loaders
     ("app.ratelimit", "app.persisted", "loaders"),
     # the processing queue and its workers (they write through the metadata store)
@@ -75,13 +76,14 @@ LAYERS: list[tuple[str, ...]] = [
         "app.endpoint",
         "app.downloads",
         "app.subscriptions",
+        "app.admin_cache",  # /admin/cache/stats and /admin/cache/clear
     ),
     # the application factory
     ("app.server",),
     # the process manager under `vanta serve`
     ("app.process",),
-    # the command line
-    ("app.cli",),
+    # the command line, and the HTTP client of `vanta cache`
+    ("app.cli", "app.cache_command"),
 ]
 
 

@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["CacheBackend", "CacheUnavailable"]
+__all__ = ["BackendStats", "CacheBackend", "CacheUnavailable"]
+
+
+@dataclass(frozen=True, slots=True)
+class BackendStats:
+    """What a backend knows of itself; None where it cannot know (e.g. Redis without maxmemory).
+
+    ``evictions``: entries pushed out to stay within the budget (memory: this process's LRU;
+    Redis: the server's ``evicted_keys``, every database and user of that server together).
+    """
+
+    entries: int
+    bytes: int | None
+    budget: int | None
+    evictions: int | None
 
 
 class CacheUnavailable(Exception):
@@ -39,3 +54,9 @@ class CacheBackend(Protocol):
         ``probe``: try the backend even while its circuit is open (a replay of lost
         invalidations must not wait out the circuit's window).
         """
+
+    async def stats(self) -> BackendStats:
+        """Entries, bytes, budget and evictions, as far as the backend knows them."""
+
+    async def clear_all(self) -> int:
+        """Drop every entry of this backend (only its own keys); return how many."""

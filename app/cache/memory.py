@@ -8,6 +8,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
+from app.cache.backend import BackendStats
 from app.sizing import DICT_SLOT_OVERHEAD, exact_bytes, sizeof
 
 __all__ = ["MemoryBackend"]
@@ -44,6 +45,7 @@ class MemoryBackend:
         self._by_tag: dict[str, set[str]] = {}
         self.size = 0
         self.generation = 0  # bumped by every invalidation
+        self.evictions = 0  # entries pushed out by the byte budget (not expiries, not drops)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -90,6 +92,7 @@ class MemoryBackend:
         while self.size > self.max_bytes:
             oldest = next(iter(self._entries))
             self._drop(oldest)
+            self.evictions += 1
         return True
 
     async def invalidate(self, tags: Collection[str], *, probe: bool = False) -> int:
@@ -114,6 +117,12 @@ class MemoryBackend:
         self._by_tag.clear()
         self.size = 0
         return dropped
+
+    async def stats(self) -> BackendStats:
+        return BackendStats(len(self._entries), self.size, self.max_bytes, self.evictions)
+
+    async def clear_all(self) -> int:
+        return self.clear()
 
     def _drop(self, key: str) -> None:
         entry = self._entries.pop(key)

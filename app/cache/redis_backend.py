@@ -7,12 +7,12 @@ Assumes one Redis (not a cluster: the scripts touch keys of several hash slots).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection
 
 import redis.asyncio as redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
-from app.cache.backend import CacheUnavailable
+from app.cache.backend import BackendStats, CacheUnavailable
 from app.cache.circuit import Circuit
 
 __all__ = ["RedisBackend"]
@@ -57,6 +57,10 @@ for i = 2, #KEYS do
 end
 return dropped
 """
+
+
+_SCAN_BATCH = 500
+_GLOB_SPECIAL = str.maketrans({c: f"\\{c}" for c in "*?[]\\"})
 
 
 class RedisBackend:
@@ -130,3 +134,64 @@ class RedisBackend:
             raise CacheUnavailable(str(error)) from error
         self._circuit.succeeded()
         return int(dropped)
+
+    async def stats(self) -> BackendStats:
+        """Counts this prefix's entries with SCAN (an admin request, never on a hot path).
+
+        Bytes are Redis's own ``MEMORY USAGE`` of each entry; the budget is the server's
+        ``maxmemory`` (None when unlimited or when CONFIG is disabled, as on managed Redis).
+        """
+        entries = 0
+        size = 0
+        try:
+            async for batch in self._scan(f"{self._prefix}r:"):
+                entries += len(batch)
+                async with self._client.pipeline(transaction=False) as pipe:
+                    for key in batch:
+                        pipe.memory_usage(key)
+                    size += sum(usage or 0 for usage in await pipe.execute())
+            budget = await self._maxmemory()
+            info = await self._client.info("stats")
+        except (RedisError, OSError) as error:
+            raise CacheUnavailable(str(error)) from error
+        evictions = info.get("evicted_keys")
+        return BackendStats(
+            entries, size, budget, int(evictions) if evictions is not None else None
+        )
+
+    async def clear_all(self) -> int:
+        """Drop this prefix's entries and tag sets (never FLUSHDB: others share the server).
+
+        The generation is bumped first, so an answer computed before the clear and stored
+        after it is refused (``set``'s ``if_generation``).
+        """
+        dropped = 0
+        try:
+            await self._client.incr(self._generation)
+            async for batch in self._scan(f"{self._prefix}r:"):
+                dropped += int(await self._client.unlink(*batch))
+            async for batch in self._scan(f"{self._prefix}t:"):
+                await self._client.unlink(*batch)
+        except (RedisError, OSError) as error:
+            raise CacheUnavailable(str(error)) from error
+        return dropped
+
+    async def _scan(self, start: str) -> AsyncIterator[list[bytes]]:
+        """Keys starting with ``start``, in batches (the prefix's glob characters escaped)."""
+        batch: list[bytes] = []
+        pattern = start.translate(_GLOB_SPECIAL) + "*"
+        async for key in self._client.scan_iter(match=pattern, count=_SCAN_BATCH):
+            batch.append(key)
+            if len(batch) >= _SCAN_BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    async def _maxmemory(self) -> int | None:
+        try:
+            config = await self._client.config_get("maxmemory")
+        except ResponseError:  # CONFIG renamed or disabled
+            return None
+        value = int(config.get("maxmemory") or 0)
+        return value or None

@@ -7,6 +7,12 @@ outage. It is also replayed by a background task as soon as the backend answers 
 (probing every ``replay_interval`` seconds, past the circuit): other processes read the
 shared backend directly, and this process may get no request for a long time, so
 waiting for its next lookup would let them serve the pre-mutation answer meanwhile.
+
+With read replicas (``settle_seconds`` > 0) every invalidation is applied once more after
+that long: a query that read a replica not yet past the write may have stored the old
+answer after the first one. ``settle_seconds`` covers the largest lag a usable replica can
+have, and a store whose lookup came before the second invalidation is refused by the
+generation check, so no stale entry outlives it.
 """
 
 from __future__ import annotations
@@ -20,11 +26,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from app.cache.backend import CacheBackend, CacheUnavailable
+from app.cache.backend import BackendStats, CacheBackend, CacheUnavailable
 from app.cache.singleflight import SingleFlight
 from app.codings import EncodedBody, pack, unpack
+from app.counter import WaitableCounter
 
-__all__ = ["CacheStatus", "Lookup", "ResponseCache"]
+__all__ = ["CacheStatus", "Lookup", "LookupCounts", "ResponseCache"]
 
 log = logging.getLogger("vanta.cache")
 
@@ -45,6 +52,15 @@ class Lookup:
     generation: int = 0
 
 
+@dataclass(slots=True)
+class LookupCounts:
+    """Lookups this process answered, by outcome (since start; per process, whatever backend)."""
+
+    hits: int = 0
+    misses: int = 0
+    bypasses: int = 0
+
+
 class ResponseCache:
     """Wraps a backend (None: caching off) with bypass-on-failure and pending invalidations.
 
@@ -58,9 +74,15 @@ class ResponseCache:
         *,
         precompress: bool = False,
         replay_interval: float = REPLAY_INTERVAL_SECONDS,
+        settle_seconds: float = 0.0,
     ) -> None:
         if replay_interval <= 0:
             raise ValueError("replay_interval must be positive (seconds between replays)")
+        if settle_seconds < 0:
+            raise ValueError("settle_seconds must not be negative (0: no second invalidation)")
+        self.settle_seconds = settle_seconds
+        self._settling: set[asyncio.TimerHandle] = set()
+        self.settled = WaitableCounter()  # second invalidations applied (tests wait on it)
         self.backend = backend
         self.precompress = precompress
         # The in-process backend hands back the same stored object on every hit: its unpacked
@@ -71,6 +93,9 @@ class ResponseCache:
         self._pending: set[str] = set()
         # Set by app/events/cache_bus.py: tells other processes of this process's invalidations.
         self.on_local_invalidation: Callable[[Collection[str]], Awaitable[None]] | None = None
+        # Set by app/events/cache_bus.py too: tells other processes to clear their own store.
+        self.on_local_clear: Callable[[], Awaitable[None]] | None = None
+        self.counts = LookupCounts()
         self._replay_interval = replay_interval
         self._replay: asyncio.Task[None] | None = None
 
@@ -80,7 +105,11 @@ class ResponseCache:
         return len(self._pending)
 
     async def close(self) -> None:
-        """Stop the background replay (at shutdown; what is pending then is lost)."""
+        """Stop the background replay and the second invalidations (at shutdown; what is
+        pending then is lost)."""
+        for handle in self._settling:
+            handle.cancel()
+        self._settling.clear()
         if self._replay is not None:
             self._replay.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -89,15 +118,37 @@ class ResponseCache:
 
     async def lookup(self, key: str) -> Lookup:
         """HIT with the stored bytes, MISS with the generation to store under, or BYPASS."""
+        counts = self.counts
         if self.backend is None or not await self._flush_pending():
+            counts.bypasses += 1
             return Lookup(CacheStatus.BYPASS)
         try:
             value, generation = await self.backend.get(key)
         except CacheUnavailable:
+            counts.bypasses += 1
             return Lookup(CacheStatus.BYPASS)
         if value is None:
+            counts.misses += 1
             return Lookup(CacheStatus.MISS, generation=generation)
+        counts.hits += 1
         return Lookup(CacheStatus.HIT, body=self._unpack(key, value))
+
+    async def stats(self) -> BackendStats | None:
+        """The backend's own figures; None when caching is off. Raises CacheUnavailable."""
+        return None if self.backend is None else await self.backend.stats()
+
+    async def clear(self) -> int:
+        """Drop every entry (and tell other processes to, when each has its own store).
+
+        Returns how many entries this process's backend dropped. Raises CacheUnavailable.
+        """
+        if self.backend is None:
+            return 0
+        dropped = await self.backend.clear_all()
+        self._unpacked.clear()
+        if self.on_local_clear is not None:
+            await self.on_local_clear()
+        return dropped
 
     def encoded(self, body: bytes) -> bytes:
         """``body`` as it will be stored: with its compressed forms when ``precompress``.
@@ -143,8 +194,32 @@ class ResponseCache:
             return
         self._pending.update(tags)
         await self._flush_pending()
+        self.settle_later(tags)
         if self.on_local_invalidation is not None:
             await self.on_local_invalidation(tags)
+
+    def settle_later(self, tags: Collection[str]) -> None:
+        """Invalidate ``tags`` again after ``settle_seconds`` (with replicas; else nothing).
+
+        Also called for invalidations this process hears from others (app/events/cache_bus.py).
+        """
+        if self.backend is None or self.settle_seconds <= 0 or not tags:
+            return
+        loop = asyncio.get_running_loop()
+        frozen = frozenset(tags)
+
+        def fire() -> None:
+            self._settling.discard(handle)
+            self._pending.update(frozen)
+            task = loop.create_task(self._flush_pending())
+            task.add_done_callback(self._settled)
+
+        handle = loop.call_later(self.settle_seconds, fire)
+        self._settling.add(handle)
+
+    def _settled(self, task: asyncio.Task[bool]) -> None:
+        if not task.cancelled() and task.exception() is None:
+            self.settled.bump()
 
     async def _flush_pending(self, *, probe: bool = False) -> bool:
         if not self._pending:

@@ -113,8 +113,9 @@ async def documents_by_ids(
     params = Params(list(ids))
     where = ["d.id = ANY($1::bigint[])", *_scope(scope, params)]
     joins = projection.join_clauses(scope, params)
+    select = projection.select_list(params)
     return await db.fetch(
-        f"SELECT {projection.select_list()} FROM documents d {joins} WHERE {_where(where)}",
+        f"SELECT {select} FROM documents d {joins} WHERE {_where(where)}",
         *params.values,
     )
 
@@ -137,8 +138,9 @@ async def list_documents(
         *_keyset(ascending, after, params),
     ]
     joins = projection.join_clauses(scope, params)
+    select = projection.select_list(params)
     sql = (
-        f"SELECT {projection.select_list()} FROM documents d {joins} WHERE {_where(where)} "
+        f"SELECT {select} FROM documents d {joins} WHERE {_where(where)} "
         f"ORDER BY {_order(ascending)} LIMIT {params.add(first + 1)}"
     )
     return _page(await db.fetch(sql, *params.values), first)
@@ -172,15 +174,15 @@ async def list_documents_for_companies(
         f"SELECT * FROM documents d WHERE {_where(where)} "
         f"ORDER BY {_order(ascending)} LIMIT {limit}"
     )
-    if projection.joins:
+    if projection.joins or projection.renders:
         joins = projection.join_clauses(scope, params)
         page = (
-            f"SELECT {projection.select_list()} FROM ({page}) d {joins} "
+            f"SELECT {projection.select_list(params)} FROM ({page}) d {joins} "
             f"ORDER BY {_order(ascending)}"
         )
         select = "d.*"
     else:
-        select = projection.select_list()
+        select = projection.select_list(params)
     sql = (
         f"SELECT {select} FROM unnest($1::bigint[]) AS k(company_id) CROSS JOIN LATERAL ({page}) d"
     )

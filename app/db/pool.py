@@ -45,13 +45,15 @@ async def create_pool(
     max_size: int = 10,
     statement_timeout_ms: int = 0,
     connect_timeout: float = 60.0,
+    application_name: str | None = None,
     **kwargs: Any,
 ) -> asyncpg.Pool:
     """Create the process-wide pool; jsonb values come back as Python objects.
 
     ``statement_timeout_ms`` (0: none) makes PostgreSQL cancel any longer statement, so a
     runaway query cannot hold a connection; ``connect_timeout`` bounds each new connection
-    (an unreachable server must fail fast, not hang requests).
+    (an unreachable server must fail fast, not hang requests). ``application_name`` names
+    the pool's sessions in ``pg_stat_activity`` (which pool a connection belongs to).
 
     Recommended use::
 
@@ -61,9 +63,12 @@ async def create_pool(
         finally:
             await pool.close()
     """
+    settings = dict(kwargs.pop("server_settings", None) or {})
     if statement_timeout_ms > 0:
-        settings = dict(kwargs.pop("server_settings", None) or {})
         settings["statement_timeout"] = str(statement_timeout_ms)
+    if application_name is not None:
+        settings["application_name"] = application_name
+    if settings:
         kwargs["server_settings"] = settings
     pool = await asyncpg.create_pool(
         dsn,

@@ -19,7 +19,7 @@ from typing import Any
 
 from app.db.params import Params
 
-__all__ = ["DOCUMENT_COLUMNS", "FULL", "JOINABLE", "Join", "Projection"]
+__all__ = ["DOCUMENT_COLUMNS", "FULL", "JOINABLE", "Join", "JsonObject", "Projection", "Rendered"]
 
 # Every column of ``documents``, in the order ``Document.from_row`` expects none of (by name).
 DOCUMENT_COLUMNS = (
@@ -108,6 +108,8 @@ class Projection:
     columns: tuple[str, ...] = DOCUMENT_COLUMNS
     joins: tuple[Join, ...] = ()
     build: Callable[[Any], Any] | None = field(default=None, compare=False)
+    # Rendered objects, each one more column after the joins' (see "Rendered JSON").
+    renders: tuple[Rendered, ...] = ()
 
     def __post_init__(self) -> None:
         unknown = set(self.columns) - set(DOCUMENT_COLUMNS)
@@ -119,14 +121,18 @@ class Projection:
     def joins_relation(self, relation: str) -> bool:
         return any(join.relation == relation for join in self.joins)
 
-    def select_list(self, alias: str = "d") -> str:
-        """The SELECT list: document columns by name, joined ones as ``"<relation>.<col>"``."""
+    def select_list(self, params: Params, alias: str = "d") -> str:
+        """The SELECT list: document columns by name, joined ones as ``"<relation>.<col>"``,
+        then the rendered objects as ``"rendered.<n>"`` (their static text in ``params``)."""
         parts = [f"{alias}.{name}" for name in self.columns]
         for join in self.joins:
             joinable = JOINABLE[join.relation]
             parts.extend(
                 f'{joinable.alias}.{name} AS "{join.relation}.{name}"' for name in join.columns
             )
+        parts.extend(
+            f'{rendered.sql(params)} AS "rendered.{n}"' for n, rendered in enumerate(self.renders)
+        )
         return ", ".join(parts)
 
     def join_clauses(self, scope: Sequence[int] | None, params: Params) -> str:
@@ -142,3 +148,56 @@ class Projection:
 
 
 FULL = Projection()
+
+
+# -- Rendered JSON ----------------------------------------------------------------------
+#
+# For plans whose every field PostgreSQL can render exactly as the GraphQL scalars would
+# (tests/app/fastpath/test_rendered.py holds the two side by side), the document statement
+# also returns each object's JSON text, ready for orjson.Fragment: no row decoding, no
+# object, no per-field completion in Python. Client text (response keys) only ever enters
+# as parameters, never as SQL.
+
+
+@dataclass(frozen=True, slots=True)
+class JsonObject:
+    """An object's members: (the key's JSON text with its colon, the value's SQL: an
+    expression giving JSON text, or a nested object). ``null_when``: an SQL condition under
+    which the whole object is ``null`` (a nullable relation whose row is missing)."""
+
+    members: tuple[tuple[str, str | JsonObject], ...]
+    null_when: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """One rendered object per row; NULL (stock execution must answer) unless ``checks``
+    all hold (what would be a GraphQL error: a missing non-null relation, a null list item)."""
+
+    name: str  # the document's __dict__ key of the rendered text
+    object: JsonObject
+    checks: tuple[str, ...] = ()
+
+    def sql(self, params: Params) -> str:
+        text = _object_sql(self.object, params)
+        if not self.checks:
+            return text
+        return f"CASE WHEN {' AND '.join(self.checks)} THEN {text} END"
+
+
+def _object_sql(obj: JsonObject, params: Params) -> str:
+    """``$1::text || <value> || $2::text ...``: static JSON text as parameters, values as
+    our own SQL expressions (each giving JSON text, never NULL)."""
+    parts: list[str] = []
+    static = ""
+    for position, (key, value) in enumerate(obj.members):
+        static += ("{" if position == 0 else ",") + key
+        parts.append(f"{params.add(static)}::text")
+        static = ""
+        parts.append(_object_sql(value, params) if isinstance(value, JsonObject) else value)
+    static += "}" if obj.members else "{}"
+    parts.append(f"{params.add(static)}::text")
+    text = "(" + " || ".join(parts) + ")"
+    if obj.null_when is not None:
+        return f"(CASE WHEN {obj.null_when} THEN 'null' ELSE {text} END)"
+    return text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -11,13 +11,13 @@ import asyncpg
 
 from app.errors import SERVICE_UNAVAILABLE, TIMEOUT, ApiError
 
-__all__ = ["DbSession", "Transaction"]
+__all__ = ["REPLICA_RETRYABLE", "UNAVAILABLE", "DbSession", "ReadFailure", "Transaction"]
 
 MSG_DB_UNAVAILABLE = "The database is unavailable; try again shortly."
 MSG_STATEMENT_TIMEOUT = "A database query took too long and was cancelled."
 
 # What asyncpg raises when the server is down, restarting or out of connections.
-_UNAVAILABLE = (
+UNAVAILABLE = (
     OSError,
     TimeoutError,
     asyncpg.PostgresConnectionError,
@@ -26,6 +26,15 @@ _UNAVAILABLE = (
     asyncpg.InterfaceError,
     asyncpg.AdminShutdownError,
 )
+
+# What makes a read on a replica worth retrying on the primary: the replica is down (as
+# above), or it cancelled the query to apply WAL (a conflict with recovery: SQLSTATE 40001,
+# or 40P01 for a buffer-pin deadlock).
+REPLICA_RETRYABLE = (*UNAVAILABLE, asyncpg.SerializationError, asyncpg.DeadlockDetectedError)
+
+# Told when a read on ``read_pool`` failed and was retried on the primary (the router marks
+# the replica down): (the pool that failed, the error).
+ReadFailure = Callable[[asyncpg.Pool, BaseException], None]
 
 
 def _unavailable() -> ApiError:
@@ -71,15 +80,34 @@ class DbSession:
     connections, so batches for different relations run in parallel. Inside
     ``whole_operation`` everything (queries and ``transaction()`` blocks, which become
     savepoints) runs on one connection in one transaction, one statement at a time.
+
+    ``read_pool`` (a replica's, chosen by app.replicas for a query) serves ``fetch``
+    outside transactions; transactions always run on ``pool``, the primary. A read the
+    replica fails is retried once on the primary, ``on_read_failure`` is told, and the rest
+    of the session reads from the primary: the client sees no error.
     """
 
-    __slots__ = ("_acquire_timeout", "_outer", "_pool", "round_trips")
+    __slots__ = ("_acquire_timeout", "_on_read_failure", "_outer", "_pool", "_read", "round_trips")
 
-    def __init__(self, pool: asyncpg.Pool, acquire_timeout: float = 2.0) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        acquire_timeout: float = 2.0,
+        *,
+        read_pool: asyncpg.Pool | None = None,
+        on_read_failure: ReadFailure | None = None,
+    ) -> None:
         self._pool = pool
+        self._read = pool if read_pool is None else read_pool
+        self._on_read_failure = on_read_failure
         self._acquire_timeout = acquire_timeout
         self._outer: Transaction | None = None
         self.round_trips = 0
+
+    @property
+    def reads_from_primary(self) -> bool:
+        """Whether ``fetch`` goes to the primary (no replica, or the replica failed)."""
+        return self._read is self._pool
 
     @asynccontextmanager
     async def whole_operation(self) -> AsyncIterator[Transaction]:
@@ -106,21 +134,39 @@ class DbSession:
                 return await self._outer.fetch(sql, *args)
             except asyncpg.QueryCanceledError:
                 raise _timed_out() from None
-            except _UNAVAILABLE:
+            except UNAVAILABLE:
                 raise _unavailable() from None
         self.round_trips += 1
-        pool = self._pool
+        pool = self._read
         try:
-            conn = await self._acquire(pool)
-            try:
-                return await conn.fetch(sql, *args)  # type: ignore[no-any-return]
-            finally:
-                # Bounded like acquire(timeout=...) bounds it, and never past a cancellation.
-                await _release(pool, conn, self._acquire_timeout)
+            if pool is not self._pool:
+                try:
+                    return await self._fetch_on(pool, sql, args)
+                except REPLICA_RETRYABLE as error:
+                    if _cancelling():
+                        raise _unavailable() from None  # raises CancelledError
+                    self._replica_failed(pool, error)
+                    self.round_trips += 1
+                    pool = self._pool
+            return await self._fetch_on(pool, sql, args)
         except asyncpg.QueryCanceledError:
             raise _timed_out() from None
-        except _UNAVAILABLE:
+        except UNAVAILABLE:
             raise _unavailable() from None
+
+    async def _fetch_on(self, pool: asyncpg.Pool, sql: str, args: Sequence[Any]) -> Any:
+        conn = await self._acquire(pool)
+        try:
+            return await conn.fetch(sql, *args)
+        finally:
+            # Bounded like acquire(timeout=...) bounds it, and never past a cancellation.
+            await _release(pool, conn, self._acquire_timeout)
+
+    def _replica_failed(self, pool: asyncpg.Pool, error: BaseException) -> None:
+        """Read from the primary from now on, and tell the router which replica failed."""
+        self._read = self._pool
+        if self._on_read_failure is not None:
+            self._on_read_failure(pool, error)
 
     async def _acquire(self, pool: asyncpg.Pool) -> asyncpg.Connection:
         """A pool connection within the acquire timeout.
@@ -171,7 +217,7 @@ class DbSession:
                 await _release(pool, conn, self._acquire_timeout)
         except asyncpg.QueryCanceledError:
             raise _timed_out() from None
-        except _UNAVAILABLE:
+        except UNAVAILABLE:
             raise _unavailable() from None
 
     @asynccontextmanager
@@ -193,7 +239,7 @@ class DbSession:
                 await savepoint.commit()
         except asyncpg.QueryCanceledError:
             raise _timed_out() from None
-        except _UNAVAILABLE:
+        except UNAVAILABLE:
             raise _unavailable() from None
 
 

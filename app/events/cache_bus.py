@@ -4,7 +4,8 @@ With Redis every worker shares one cache and this is not needed. With the in-pro
 backend each worker has its own: a mutation in one worker publishes the tags it
 invalidated on ``vanta_cache_invalidate``, and every worker applies what it hears there
 (from other workers and from the processing workers). A listener reconnect may have
-missed some, so the whole in-process cache is cleared then.
+missed some, so the whole in-process cache is cleared then. ``vanta cache clear`` reaches
+one worker over HTTP; that worker publishes a clear here, and every other worker clears too.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import datetime
 import asyncpg
 import orjson
 
+from app.cache.backend import CacheUnavailable
 from app.cache.memory import MemoryBackend
 from app.cache.response_cache import ResponseCache
 from app.counter import WaitableCounter
@@ -62,21 +64,35 @@ class InvalidationBus:
         listener.on_reconnect(self._reconnected)
         if self._memory is not None:
             self._cache.on_local_invalidation = self.publish
+            self._cache.on_local_clear = self.publish_clear
 
     async def publish(self, tags: Collection[str]) -> None:
         """NOTIFY the other processes; a failure is logged (they converge within the TTL)."""
         if not tags:
             return
+        if not await self._notify(list(self._payloads(sorted(tags)))):
+            log.warning("could not publish %d cache invalidations", len(tags))
+
+    async def publish_clear(self) -> None:
+        """Tell the other processes to drop every entry; raises CacheUnavailable on failure
+        (the caller asked for a clear of every worker and must hear it did not happen)."""
+        payload = orjson.dumps({"tags": [], "clear": True, "origin": self.origin}).decode()
+        if not await self._notify([payload]):
+            raise CacheUnavailable("could not tell the other workers over PostgreSQL NOTIFY")
+
+    async def _notify(self, payloads: list[str]) -> bool:
         try:
             async with asyncio.timeout(self._acquire_timeout):
                 conn = await self._pool.acquire()
             try:
-                for payload in self._payloads(sorted(tags)):
+                for payload in payloads:
                     await conn.execute(NOTIFY, CACHE_INVALIDATE, payload)
             finally:
                 await self._pool.release(conn)
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-            log.warning("could not publish %d cache invalidations: %s", len(tags), error)
+            log.warning("NOTIFY %s failed: %s", CACHE_INVALIDATE, error)
+            return False
+        return True
 
     def _payloads(self, tags: list[str]) -> Iterator[str]:
         """Payloads under PostgreSQL's size limit, each a contract message of its own."""
@@ -99,11 +115,19 @@ class InvalidationBus:
         if parsed is None:
             log.warning("ignored a malformed %s payload: %.200s", CACHE_INVALIDATE, payload)
             return
-        tags, origin = parsed
-        memory = self._memory
-        if origin == self.origin or memory is None:
+        if parsed.origin == self.origin:
             return
-        memory.invalidate_now(tags)  # bumps the generation: in-flight stores are dropped
+        memory = self._memory
+        # With replicas, each process drops the tags once more when replicas have caught up
+        # (a shared Redis cache too: the processing workers invalidate only once).
+        if not parsed.clear:
+            self._cache.settle_later(parsed.tags)
+        if memory is None:
+            return
+        if parsed.clear:
+            memory.clear()  # bumps the generation too
+        else:
+            memory.invalidate_now(parsed.tags)  # bumps the generation: in-flight stores dropped
         self.applied.bump()
 
     async def _reconnected(self, _alive_until: datetime | None) -> None:

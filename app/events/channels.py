@@ -4,7 +4,7 @@
 "<ISO 8601>", "status": "processed" | "failed"}``, sent in the transaction that sets
 ``processing_status`` and ``processed_at``. ``vanta_cache_invalidate``: ``{"tags": [...]}``
 (tag strings from app/cache/tags.py), from workers and from API processes whose response
-cache is in-process.
+cache is in-process; ``"clear": true`` (additive) drops every entry (``vanta cache clear``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ __all__ = [
     "DOCUMENT_PROCESSED",
     "STATUSES",
     "DocumentProcessed",
+    "Invalidation",
     "parse_document_processed",
     "parse_invalidation",
 ]
@@ -80,11 +81,15 @@ def parse_document_processed(payload: str) -> DocumentProcessed | None:
     return DocumentProcessed(document_id, company_id, processed_at, status)
 
 
-def parse_invalidation(payload: str) -> tuple[list[str], str | None] | None:
-    """(tags, origin) of an invalidation payload, or None when it is malformed.
+@dataclass(frozen=True, slots=True)
+class Invalidation:
+    tags: list[str]
+    origin: str | None  # additive: API processes set it so they can skip their own message
+    clear: bool = False  # additive: drop every entry, not only these tags
 
-    ``origin`` is an additive field API processes set so they can skip their own message.
-    """
+
+def parse_invalidation(payload: str) -> Invalidation | None:
+    """The invalidation in a payload, or None when it is malformed."""
     try:
         data = orjson.loads(payload)
     except orjson.JSONDecodeError:
@@ -97,4 +102,5 @@ def parse_invalidation(payload: str) -> tuple[list[str], str | None] | None:
     if not all(isinstance(tag, str) for tag in tags):
         return None
     origin = data.get("origin")
-    return tags, origin if isinstance(origin, str) else None
+    clear = data.get("clear") is True
+    return Invalidation(tags, origin if isinstance(origin, str) else None, clear)

@@ -113,6 +113,55 @@ def _object_list(shape: ListShape, child: Children) -> Callable[[Any], Any]:
     return complete_object_list
 
 
+def _rendered_list(shape: ListShape, child: Any, plan: ObjectPlan) -> Callable[[Any], Any]:
+    """A list of documents whose JSON PostgreSQL rendered: their fragments, when every one
+    holds it; otherwise (documents read without rendering) the usual object list."""
+    usual = _object_list(shape, child)
+    add_rendered = child.rendered.extend
+
+    def complete_rendered_list(value: Any) -> Any:
+        key = plan.render_key
+        if key is None or type(value) is not list:
+            return usual(value)
+        fragments = []
+        for element in value:
+            held = getattr(element, "__dict__", None)
+            if held is None or key not in held:
+                return usual(value)
+            fragment = held[key]
+            if fragment is None:  # a check failed: stock execution reports the error
+                raise Fallback("rendered object failed a check")
+            fragments.append(fragment)
+        add_rendered(value)
+        return fragments
+
+    return complete_rendered_list
+
+
+def _rendered_object(shape: ObjectShape, child: Any, plan: ObjectPlan) -> Callable[[Any], Any]:
+    """One document whose JSON PostgreSQL rendered (else the usual object completion)."""
+    complete_null = _null_object(shape.non_null)
+    add_obj, add_out, add_rendered = child.objs.append, child.outs.append, child.rendered.append
+
+    def complete_rendered_object(value: Any) -> Any:
+        if value is None or value is Undefined or isinstance(value, BaseException):
+            return complete_null(value)
+        key = plan.render_key
+        held = getattr(value, "__dict__", None)
+        if key is not None and held is not None and key in held:
+            fragment = held[key]
+            if fragment is None:
+                raise Fallback("rendered object failed a check")
+            add_rendered(value)
+            return fragment
+        holder: dict[str, Any] = {}
+        add_obj(value)
+        add_out(holder)
+        return holder
+
+    return complete_rendered_object
+
+
 def _origin(shape: LeafShape) -> type | None:
     """The Python class a Strawberry scalar serializes (datetime for DateTime...), if any."""
     extensions = getattr(shape.scalar, "extensions", None) or {}
@@ -147,6 +196,8 @@ class _Source:
             "Undefined": Undefined,
             "nested": _nested,
             "object_list": _object_list,
+            "rendered_list": _rendered_list,
+            "rendered_object": _rendered_object,
         }
         self.setup: list[str] = ["children = []"]  # once per call, before the loop
         self.body: list[str] = []  # once per parent object
@@ -237,6 +288,11 @@ def _child_group(src: _Source, child: ObjectPlan, index: int) -> None:
 
 def _emit_object(src: _Source, shape: ObjectShape, child: ObjectPlan, index: int, key: str) -> None:
     _child_group(src, child, index)
+    if child.render is not None:
+        src.namespace[f"P{index}_shape"] = shape
+        src.setup.append(f"R{index} = rendered_object(P{index}_shape, g{index}, P{index})")
+        src.body.append(f"out[{key}] = R{index}(v)")
+        return
     src.namespace[f"Z{index}"] = _null_object(shape.non_null)
     src.setup.append(f"o{index} = g{index}.objs.append")
     src.setup.append(f"h{index} = g{index}.outs.append")
@@ -257,7 +313,10 @@ def _emit_object_list(src: _Source, shape: Shape, child: ObjectPlan, index: int,
     assert isinstance(shape, ListShape)
     _child_group(src, child, index)
     maker = "object_list" if isinstance(shape.item, ObjectShape) else "nested"
-    src.setup.append(f"N{index} = {maker}(P{index}_shape, g{index})")
+    if maker == "object_list" and child.render is not None:
+        src.setup.append(f"N{index} = rendered_list(P{index}_shape, g{index}, P{index})")
+    else:
+        src.setup.append(f"N{index} = {maker}(P{index}_shape, g{index})")
     src.namespace[f"P{index}_shape"] = shape
     src.body.append(f"out[{key}] = N{index}(v)")
 

@@ -52,6 +52,7 @@ from app.fastpath.plan import (
     TypenameField,
 )
 from app.fastpath.projecting import joined_key, plan_projection
+from app.fastpath.rendering import render_spec
 from schema.connection_field import CONNECTION_METADATA_KEY
 from schema.relations import LOOKUP_METADATA_KEY, RELATION_METADATA_KEY, Relation
 
@@ -99,6 +100,7 @@ def _object_plan(
         raise Unsupported(f"{parent.name} has is_type_of (interface member)")
     fields = [_field_plan(scope, parent, key, details, is_root) for key, details in grouped.items()]
     plan = ObjectPlan(parent.name, fields)
+    plan.render = render_spec(plan)
     for field in fields:
         child = None if isinstance(field, TypenameField) else _child_plan(field.shape)
         if isinstance(field, RelationField | ResolverField | ConnectionField | LookupField) or (

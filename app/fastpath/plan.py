@@ -177,3 +177,7 @@ class ObjectPlan:
     # same without the metadata join, for a metadata store outside PostgreSQL.
     projection: Projection | None = None
     projection_outside: Projection | None = None
+    # Document plans PostgreSQL can render (app/fastpath/rendering.py), and the name its
+    # rendered JSON has on the documents of this execution (set with the projection).
+    render: Any = None
+    render_key: str | None = None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from app.db.projection import Projection
+from app.db.projection import Projection, Rendered
 from app.fastpath.complete import object_plan
 from app.fastpath.plan import (
     AttributeField,
@@ -76,16 +76,36 @@ def _plans(plan: ObjectPlan) -> Iterator[ObjectPlan]:
 
 
 def plan_projection(root: ObjectPlan) -> tuple[Projection | None, Projection | None]:
-    """(projection, the same without the metadata join); (None, None) when the plan reads
-    no documents, or reads them whole and joins nothing."""
+    """(projection, the same for a metadata store outside PostgreSQL: no metadata join, no
+    rendering that needs it); (None, None) when the plan reads no documents, or reads them
+    whole and neither joins nor renders anything. Names each rendered plan's JSON."""
+    documents = [plan for plan in _plans(root) if plan.type_name == _DOCUMENT]
+    if not documents:
+        return None, None
+    renders: dict[int, Rendered] = {}
+    for plan in documents:
+        if plan.render is not None and id(plan) not in renders:
+            plan.render_key = f"rendered:{len(renders)}"
+            spec = plan.render
+            renders[id(plan)] = Rendered(plan.render_key, spec.object, spec.checks)
+    full = _projection(documents, renders, outside=False)
+    outside = _projection(documents, renders, outside=True)
+    return full, outside
+
+
+def _projection(
+    documents: list[ObjectPlan], renders: dict[int, Rendered], *, outside: bool
+) -> Projection | None:
     fields: set[str] | None = set()
     joins: dict[str, set[str]] = {}
-    seen = False
+    rendered: list[Rendered] = []
     allowed = PROJECTED_TYPES[_DOCUMENT]
-    for plan in _plans(root):
-        if plan.type_name != _DOCUMENT:
+    for plan in documents:
+        if id(plan) in renders and not (outside and plan.render.uses_metadata):
+            rendered.append(renders[id(plan)])
+            for relation in plan.render.relations:  # the join, for its columns in the SQL
+                joins.setdefault(relation.join, set())
             continue
-        seen = True
         for field in plan.fields:
             if isinstance(field, TypenameField | RelationField):
                 if isinstance(field, RelationField) and field.joined is not None:
@@ -98,8 +118,8 @@ def plan_projection(root: ObjectPlan) -> tuple[Projection | None, Projection | N
                 fields.add(field.attr)
             else:  # a method or resolver may read any attribute: read them all
                 fields = None
-    if not seen or (fields is None and not joins):
-        return None, None
-    projection = document_projection(fields, joins)
-    outside = document_projection(fields, {k: v for k, v in joins.items() if k != "metadata"})
-    return projection, outside
+    if outside:
+        joins.pop("metadata", None)
+    if fields is None and not joins and not rendered:
+        return None
+    return document_projection(fields, joins, tuple(dict.fromkeys(rendered)))

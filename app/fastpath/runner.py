@@ -69,13 +69,15 @@ _HELPERS = GraphQLResolveInfoHelpers(_gather, _track)
 class _Group:
     """Every parent of one selection at one level, with the dicts to fill for them."""
 
-    __slots__ = ("objs", "outs", "paths", "plan")
+    __slots__ = ("objs", "outs", "paths", "plan", "rendered")
 
     def __init__(self, plan: ObjectPlan, with_paths: bool) -> None:
         self.plan = plan
         self.objs: list[Any] = []
         self.outs: list[dict[str, Any]] = []
         self.paths: list[Path] | None = [] if with_paths else None
+        # Documents of this selection whose JSON PostgreSQL rendered (no dicts to fill).
+        self.rendered: list[Any] = []
 
 
 async def run_plan(plan: ObjectPlan, state: RunState) -> dict[str, Any]:
@@ -92,6 +94,10 @@ async def run_plan(plan: ObjectPlan, state: RunState) -> dict[str, Any]:
 
 async def _run_group(group: _Group, state: RunState) -> None:
     plan = group.plan
+    if group.rendered:
+        _record_rendered(group, state)
+        if not group.objs:
+            return
     columns: dict[int, list[Any]] = {}
     if not plan.sync:
         await _load(group, state, columns)
@@ -107,6 +113,15 @@ async def _run_group(group: _Group, state: RunState) -> None:
     elif pending:
         results = await asyncio.gather(*pending, return_exceptions=True)
         _raise_first(results)
+
+
+def _record_rendered(group: _Group, state: RunState) -> None:
+    """The cache tags of the joined relations inside rendered documents, as their loads
+    would have recorded them."""
+    loaders = state.context.loaders
+    for relation in group.plan.render.relations:
+        keys = [getattr(obj, relation.key) for obj in group.rendered]
+        loaders.record(relation.source, [key for key in keys if key is not None])
 
 
 def _build_all(group: _Group) -> None:

@@ -21,7 +21,7 @@ from graphql import (
 
 from app.persisted.trusted import MANIFEST_FORMAT, ManifestError
 
-__all__ = ["build_manifest"]
+__all__ = ["build_manifest", "operations_in"]
 
 
 class _Spreads(Visitor):
@@ -52,17 +52,48 @@ def build_manifest(folder: Path) -> dict[str, Any]:
     operations: list[tuple[Path, OperationDefinitionNode]] = []
     fragments: dict[str, FragmentDefinitionNode] = {}
     for path in files:
-        try:
-            document = parse(path.read_text())
-        except GraphQLError as error:
-            raise ManifestError(f"{path}: {error.message}") from None
-        for definition in document.definitions:
-            if isinstance(definition, OperationDefinitionNode):
-                operations.append((path, definition))
-            elif isinstance(definition, FragmentDefinitionNode):
-                if definition.name.value in fragments:
-                    raise ManifestError(f"{path}: fragment {definition.name.value} defined twice")
-                fragments[definition.name.value] = definition
+        _collect(path.read_text(), path, operations, fragments)
+    return {"format": MANIFEST_FORMAT, "version": 1, "operations": _entries(operations, fragments)}
+
+
+def operations_in(text: str, source: Path) -> list[dict[str, str]]:
+    """The manifest entries (id, name, type, body) of one document text.
+
+    Each body is printed exactly as ``build_manifest`` prints it, so a client sending the
+    manifest's body (or its id, in trusted mode) sends the same text. ``source`` names the
+    file in errors (ManifestError).
+    """
+    operations: list[tuple[Path, OperationDefinitionNode]] = []
+    fragments: dict[str, FragmentDefinitionNode] = {}
+    _collect(text, source, operations, fragments)
+    if not operations:
+        raise ManifestError(f"{source}: no operation in this file")
+    return _entries(operations, fragments)
+
+
+def _collect(
+    text: str,
+    path: Path,
+    operations: list[tuple[Path, OperationDefinitionNode]],
+    fragments: dict[str, FragmentDefinitionNode],
+) -> None:
+    try:
+        document = parse(text)
+    except GraphQLError as error:
+        raise ManifestError(f"{path}: {error.message}") from None
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            operations.append((path, definition))
+        elif isinstance(definition, FragmentDefinitionNode):
+            if definition.name.value in fragments:
+                raise ManifestError(f"{path}: fragment {definition.name.value} defined twice")
+            fragments[definition.name.value] = definition
+
+
+def _entries(
+    operations: list[tuple[Path, OperationDefinitionNode]],
+    fragments: dict[str, FragmentDefinitionNode],
+) -> list[dict[str, str]]:
     entries: list[dict[str, str]] = []
     names: set[str] = set()
     for path, operation in operations:
@@ -83,7 +114,7 @@ def build_manifest(folder: Path) -> dict[str, Any]:
                 "body": body,
             }
         )
-    return {"format": MANIFEST_FORMAT, "version": 1, "operations": entries}
+    return entries
 
 
 def _fragments_of(

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from aiohttp import web
 from cross_web import HTTPException
 
+from app.encoding import error_body, error_response, media_type_for
 from app.errors import (
     BAD_REQUEST,
     MSG_UNAUTHENTICATED,
@@ -21,6 +21,7 @@ from app.errors import (
     ApiError,
 )
 from app.identity import MissingCredentials, identify
+from app.request_id import request_id_of
 from app.resources import TOKEN_VERIFIER
 from app.subscriptions.connections import REGISTRY
 from app.subscriptions.operation import ConnectionState
@@ -44,27 +45,33 @@ async def sse_handler(request: web.Request) -> web.StreamResponse:
     try:
         identity = identify(request.app[TOKEN_VERIFIER], request.headers.get("Authorization"))
     except MissingCredentials:
-        return _error(401, MSG_UNAUTHENTICATED, UNAUTHENTICATED, {"WWW-Authenticate": "Bearer"})
+        return _error(
+            request, 401, MSG_UNAUTHENTICATED, UNAUTHENTICATED, {"WWW-Authenticate": "Bearer"}
+        )
     except ApiError as error:
         headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
-        return _error(401, error.message, UNAUTHENTICATED, headers)
+        return _error(request, 401, error.message, UNAUTHENTICATED, headers)
     registry = request.app[REGISTRY]
     if not registry.open("sse"):
         return _error(
-            503, MSG_PROCESS_FULL, TOO_MANY_CONNECTIONS, {"Retry-After": RETRY_AFTER_SECONDS}
+            request,
+            503,
+            MSG_PROCESS_FULL,
+            TOO_MANY_CONNECTIONS,
+            {"Retry-After": RETRY_AFTER_SECONDS},
         )
     try:
         subject = identity.viewer.subject
         if not registry.claim(subject):
             message = MSG_TOKEN_FULL.format(limit=registry.max_per_subject)
-            return _error(429, message, TOO_MANY_CONNECTIONS)
+            return _error(request, 429, message, TOO_MANY_CONNECTIONS)
         try:
             state = ConnectionState(
                 request, "sse", identity.viewer, identity.expires_at, subject=subject
             )
             return await request.app[STREAM_VIEW].run(request, context=state)
         except HTTPException as error:  # an unusable body, before anything streamed
-            return _error(error.status_code, str(error.reason), BAD_REQUEST)
+            return _error(request, error.status_code, str(error.reason), BAD_REQUEST)
         finally:
             registry.release(subject)
     finally:
@@ -72,9 +79,12 @@ async def sse_handler(request: web.Request) -> web.StreamResponse:
 
 
 def _error(
-    status: int, message: str, code: str, headers: dict[str, Any] | None = None
+    request: web.Request,
+    status: int,
+    message: str,
+    code: str,
+    headers: dict[str, Any] | None = None,
 ) -> web.Response:
-    body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
-    return web.Response(
-        body=body, status=status, content_type="application/json", headers=headers or {}
-    )
+    """An answer before anything streamed: GraphQL-shaped, with the request id (app.encoding)."""
+    body = error_body(message, code)
+    return error_response(body, status, media_type_for(request), request_id_of(request), headers)

@@ -274,3 +274,18 @@ async def test_identical_concurrent_misses_execute_once(cached_api: Api, world: 
     # One request executed (one statement: the company is joined); the others shared it.
     assert trips[-1] == 1 and sum(trips) == 1
     assert {headers["X-Cache"] for _, _, headers in results} <= {"MISS", "HIT"}
+
+
+async def test_one_operation_with_or_without_its_operation_name_shares_an_entry(
+    cached_api: Api, world: World
+) -> None:
+    """Apollo sends operationName, curl often does not: the same operation runs either way."""
+    token = make_token("viewer", [world.companies["b"]], subject="named-or-not")
+    query = "query NamedOrNot { documents(first: 3) { totalCount } }"
+    headers = {"Authorization": f"Bearer {token}"}
+    statuses = []
+    for body in ({"query": query, "operationName": "NamedOrNot"}, {"query": query}):
+        response = await cached_api.client.post("/graphql", json=body, headers=headers)
+        assert response.status == 200, await response.text()
+        statuses.append(response.headers["X-Cache"])
+    assert statuses == ["MISS", "HIT"]

@@ -122,3 +122,41 @@ async def test_sse_token_expiry_ends_the_stream(rt_api: Api, rt_world: RealtimeW
     assert name == "next"
     assert data["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert (await _event(response))[0] == "complete"
+
+
+async def _assert_request_id(response: aiohttp.ClientResponse, status: int, code: str) -> None:
+    assert response.status == status, await response.text()
+    (error,) = (await response.json())["errors"]
+    assert error["extensions"]["code"] == code
+    assert error["extensions"]["requestId"] == response.headers["X-Request-Id"]
+
+
+async def test_sse_refusals_before_the_stream_carry_the_request_id(rt_api: Api) -> None:
+    """Every error names its request, the ones answered before anything streams too."""
+    await _assert_request_id(await _open(rt_api, None), 401, "UNAUTHENTICATED")
+    await _assert_request_id(await _open(rt_api, "not-a-jwt"), 401, "UNAUTHENTICATED")
+    headers = {**SSE, "Authorization": "Basic abc", "X-Request-Id": "sse-basic-1"}
+    response = await rt_api.client.post("/graphql", data=b"{}", headers=headers)
+    await _assert_request_id(response, 401, "UNAUTHENTICATED")
+    assert response.headers["X-Request-Id"] == "sse-basic-1"
+    headers = {**SSE, "Authorization": f"Bearer {token_for()}"}
+    response = await rt_api.client.post("/graphql", data=b"not json", headers=headers)
+    await _assert_request_id(response, 400, "BAD_REQUEST")
+
+
+async def test_sse_connection_limit_refusal_carries_the_request_id(
+    rt_settings,
+    rt_world: RealtimeWorld,  # type: ignore[no-untyped-def]
+) -> None:
+    from dataclasses import replace
+
+    from tests.conftest import running
+
+    async with running(replace(rt_settings, subscription_max_connections_per_token=1)) as api:
+        before = api.client.server.app[EVENT_HUB].subscribed.value
+        token = token_for(rt_world.alpha)
+        first = await _open(api, token, {"companyId": str(rt_world.alpha)})
+        assert first.status == 200
+        await _subscribed(api, before)
+        await _assert_request_id(await _open(api, token), 429, "TOO_MANY_CONNECTIONS")
+        first.close()
