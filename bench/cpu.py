@@ -1,6 +1,9 @@
 """In-process CPU per request of Q1/Q2/Q3 through ``execute_operation``, fast path vs stock.
 
-`python -m bench.cpu` (same VANTA_BENCH_DATABASE_URL as bench.run; seeds it when needed).
+`python -m bench.cpu [--gc default|server]` (same VANTA_BENCH_DATABASE_URL as bench.run; seeds
+it when needed). ``--gc server`` (the default) collects like `vanta serve` does: start-up heap
+frozen after warm-up, young-generation threshold app.server.GC_THRESHOLDS; ``--gc default``
+keeps Python's, so the two runs show what the server's setting buys.
 Each figure is the median over batches of ``time.process_time()`` per request, so load
 from other processes on the machine does not inflate it; database time is not CPU time of
 this process, but decoding rows is, and it is the same for both paths.
@@ -8,7 +11,9 @@ this process, but decoding rows is, and it is the same for both paths.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import gc
 import os
 import statistics
 import sys
@@ -22,6 +27,7 @@ from app.db.session import DbSession
 from app.documents.prepared import PreparedDocuments
 from app.execution import execute_operation
 from app.protocol import Operation
+from app.server import GC_THRESHOLDS
 from bench.queries import payloads
 from bench.run import bench_database, prepare
 from loaders.factory import create_loaders
@@ -34,7 +40,16 @@ BATCHES = 7
 PER_BATCH = 40
 
 
-async def _measure(dsn: str, company_id: int, document_id: int) -> dict[str, dict[str, float]]:
+def _server_gc() -> None:
+    """What app.server.freeze_startup_heap does once the server is up."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
+async def _measure(
+    dsn: str, company_id: int, document_id: int, server_gc: bool
+) -> dict[str, dict[str, float]]:
     schema = build_schema()
     documents = PreparedDocuments(schema, max_bytes=1 << 24, default_ttl=60)
     pool = await create_pool(dsn, min_size=2, max_size=4)
@@ -63,6 +78,8 @@ async def _measure(dsn: str, company_id: int, document_id: int) -> dict[str, dic
                     return outcome.path
 
                 assert await once() == mode  # and warms the caches
+                if server_gc:
+                    _server_gc()
                 samples = []
                 for _ in range(BATCHES):
                     started = time.process_time()
@@ -75,10 +92,14 @@ async def _measure(dsn: str, company_id: int, document_id: int) -> dict[str, dic
     return figures
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.cpu")
+    parser.add_argument("--gc", choices=("server", "default"), default="server")
+    args = parser.parse_args(argv)
     with bench_database() as (dsn, source):
         data = asyncio.run(prepare(dsn, source))
-        figures = asyncio.run(_measure(dsn, data.company_id, data.document_id))
+        figures = asyncio.run(_measure(dsn, data.company_id, data.document_id, args.gc == "server"))
+    print(f"garbage collection: {args.gc}")
     print("query  fast CPU ms  stock CPU ms  stock/fast")
     for name, by_mode in figures.items():
         fast, stock = by_mode["fast"], by_mode["stock"]

@@ -16,7 +16,7 @@ RESULT_PREFIX = "BENCH_RESULT "
 CONNECTIONS = 16
 THREADS = 2
 # Generous, so a slow naive request is measured as slow rather than dropped as a timeout.
-REQUEST_TIMEOUT = "10s"
+REQUEST_TIMEOUT = "30s"  # as long as the naive servers wait for a pool connection
 
 _NOT_FOUND = (
     "wrk is not installed and could not be installed automatically; "
