@@ -81,6 +81,7 @@ def create_app(
     app[DOCUMENTS] = PreparedDocuments(
         schema,
         max_bytes=settings.document_cache_max_bytes,
+        max_objects=settings.document_cache_max_objects,
         default_ttl=settings.cache_ttl_seconds,
         budget=budget_for(settings),
     )

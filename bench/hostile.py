@@ -160,8 +160,11 @@ def report_validation(settings: Settings) -> float:
     return worst
 
 
-def healthz_under_load(settings: Settings, dsn: str, seconds: float, port: int) -> None:
-    """p50/p99 of /healthz while two clients send the hostile documents without pause."""
+def healthz_under_load(
+    settings: Settings, dsn: str, seconds: float, port: int, clients: int = 2
+) -> None:
+    """p50/p99 of /healthz while ``clients`` clients send the hostile documents without
+    pause (0: the same probe on an idle server, the machine's own floor)."""
     from bench.server import running_server
 
     env = dict(os.environ)
@@ -184,11 +187,13 @@ def healthz_under_load(settings: Settings, dsn: str, seconds: float, port: int) 
         stop = threading.Event()
         sent = [0]
 
-        def attack() -> None:
+        def attack(client: int) -> None:
             i = 0
             while not stop.is_set():
-                # A changed comment each time: no cache of raw text can help.
-                body = orjson.dumps({"query": f"# {i}\n" + documents[i % len(documents)]})
+                # A changed comment each time, and another per client: no cache of raw
+                # text can help (with one counter for both, every text came twice).
+                comment = f"# {client}-{i}\n"
+                body = orjson.dumps({"query": comment + documents[i % len(documents)]})
                 request = urllib.request.Request(
                     server.url, data=body, headers={"Content-Type": "application/json"}
                 )
@@ -197,7 +202,9 @@ def healthz_under_load(settings: Settings, dsn: str, seconds: float, port: int) 
                 i += 1
                 sent[0] += 1
 
-        attackers = [threading.Thread(target=attack, daemon=True) for _ in range(2)]
+        attackers = [
+            threading.Thread(target=attack, args=(k,), daemon=True) for k in range(clients)
+        ]
         for thread in attackers:
             thread.start()
         latencies = []
@@ -225,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limits", choices=["on", "off"], default="on")
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--port", type=int, default=8120)
+    parser.add_argument(
+        "--clients", type=int, default=2, help="hostile clients (0: the idle floor)"
+    )
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     if args.limits == "off":
@@ -232,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"hostile documents, prechecks {args.limits} ({budget_for(settings)}):")
     report_validation(settings)
     if args.http:
-        healthz_under_load(settings, args.http, args.seconds, args.port)
+        healthz_under_load(settings, args.http, args.seconds, args.port, args.clients)
     return 0
 
 
