@@ -236,6 +236,11 @@ class PreparedDocument:
         )
 
 
+# What reading a text gives: a finished entry, or the document, its normalized digest and
+# its objects.
+_Read = PreparedDocument | tuple[DocumentNode, str, int]
+
+
 class PreparedDocuments:
     """Prepared documents of one schema, an LRU of at most ``max_bytes`` (estimated) and
     ``max_objects`` garbage-collector objects (each full collection walks them all).
@@ -294,24 +299,22 @@ class PreparedDocuments:
         digest = document_digest(query)
         entry = self._hit(digest)
         if entry is None:
-            entry = self._keep(self._prepare(digest, query))
+            entry = self._keep(self._finish(digest, query, *self._read(digest, query)))
         return entry
 
     async def prepare_async(self, query: str) -> PreparedDocument:
-        """As ``prepare``; a large unseen document is validated in a worker thread."""
+        """As ``prepare``; a large unseen document is read and validated in a worker
+        thread (prechecks, parse and normalization are linear, but on a loaded machine a
+        few milliseconds each, and the loop holds every other request meanwhile)."""
         digest = document_digest(query)
         entry = self._hit(digest)
         if entry is not None:
             return entry
-        parsed = self._parse(digest, query)
-        if isinstance(parsed, PreparedDocument):
-            return self._keep(parsed)
-        document, normalized, ast_objects = parsed
         if len(query) >= OFFLOAD_THRESHOLD_CHARACTERS:
-            errors = await asyncio.to_thread(self._validate, document)
+            read, errors = await asyncio.to_thread(self._read, digest, query)
         else:
-            errors = self._validate(document)
-        return self._keep(self._validated(digest, query, document, normalized, ast_objects, errors))
+            read, errors = self._read(digest, query)
+        return self._keep(self._finish(digest, query, read, errors))
 
     def _hit(self, digest: bytes) -> PreparedDocument | None:
         entry = self._entries.get(digest)
@@ -350,35 +353,42 @@ class PreparedDocuments:
                 self._objects -= evicted.objects
         return entry
 
-    def _prepare(self, digest: bytes, query: str) -> PreparedDocument:
-        parsed = self._parse(digest, query)
-        if isinstance(parsed, PreparedDocument):
-            return parsed
-        document, normalized, ast_objects = parsed
-        errors = self._validate(document)
-        return self._validated(digest, query, document, normalized, ast_objects, errors)
-
-    def _parse(self, digest: bytes, query: str) -> PreparedDocument | tuple[DocumentNode, str, int]:
-        """A finished entry (refused, unparsable, or known valid), else what to validate:
-        the document (compacted), its normalized digest and its objects."""
+    def _read(self, digest: bytes, query: str) -> tuple[_Read, list[GraphQLError] | None]:
+        """Prechecks, parse, compaction, normalized digest and, unless the normalized form
+        is known valid, validation. It writes nothing shared (a worker thread may run it
+        while the loop serves others): ``_finish`` does the bookkeeping."""
         small = ENTRY_OVERHEAD_BYTES + len(query)
         if self._budget is not None:
             refusal = precheck_document(query, self._budget)
             if refusal is not None:
-                return self._entry(digest, None, refusal, None, [], small)
-        self.parses += 1
+                return self._entry(digest, None, refusal, None, [], small), None
         try:
             document = parse(query, max_tokens=self._max_tokens)
         except GraphQLError as error:
-            return self._entry(digest, None, None, error, [], small)
+            return self._entry(digest, None, None, error, [], small), None
         ast_objects = compact(document)
         normalized = normalized_digest(query, self._max_tokens)
+        read = (document, normalized, ast_objects)
         if normalized in self._valid:  # the same document validated before
-            self._valid.move_to_end(normalized)
+            return read, None
+        return read, self._validate(document)
+
+    def _finish(
+        self, digest: bytes, query: str, read: _Read, errors: list[GraphQLError] | None
+    ) -> PreparedDocument:
+        """The entry for what ``_read`` found, counting parses and validations."""
+        if isinstance(read, PreparedDocument):  # refused (never parsed), or unparsable
+            self.parses += read.syntax_error is not None
+            return read
+        self.parses += 1
+        document, normalized, ast_objects = read
+        if errors is None:  # a variant of a document that validated before
+            if normalized in self._valid:
+                self._valid.move_to_end(normalized)
             entry = self._entry(digest, document, None, None, [], self._size(query), ast_objects)
             entry._variant = True
             return entry
-        return document, normalized, ast_objects
+        return self._validated(digest, query, document, normalized, ast_objects, errors)
 
     def _validate(self, document: DocumentNode) -> list[GraphQLError]:
         with collector_paused():
