@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import asyncpg
 from aiohttp import web
@@ -51,6 +52,7 @@ class Metrics:
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
         self.registry.register(_PoolCollector(app, pool_key))
+        self._by_status: dict[int, Any] = {}
         self.requests = Counter(
             "vanta_graphql_requests",
             "GraphQL HTTP requests by response status",
@@ -71,7 +73,10 @@ class Metrics:
         )
 
     def observe(self, status: int, seconds: float, round_trips: int | None) -> None:
-        self.requests.labels(str(status)).inc()
+        counter = self._by_status.get(status)
+        if counter is None:  # each status's child once: labels() costs a lock and a lookup
+            counter = self._by_status[status] = self.requests.labels(str(status))
+        counter.inc()
         self.latency.observe(seconds)
         if round_trips is not None:
             self.round_trips.observe(round_trips)

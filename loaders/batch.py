@@ -80,7 +80,17 @@ def many_by(column: str, rows: Rows) -> Fetch:
 
 
 companies = one_by_id(company_sql.companies_by_ids)
-documents = one_by_id(document_sql.documents_by_ids)
+
+
+async def documents(b: Backends, scope: Scope, ids: Sequence[int], build: Build) -> list[Any]:
+    """By id, in the execution's projection (its columns, its joined relations)."""
+    projection = b.projection
+    build = projection.build or build
+    rows = await document_sql.documents_by_ids(b.db, ids, scope, projection)
+    by_id = {row[0]: build(row) for row in rows}  # the id is every projection's first column
+    return [by_id.get(i) for i in ids]
+
+
 projects = one_by_id(company_sql.projects_by_ids)
 ledger_entries = one_by_id(ledger_sql.entries_by_ids)
 
@@ -160,10 +170,20 @@ async def _per_company(
 async def company_documents(
     b: Backends, scope: Scope, keys: Sequence[DocumentPageKey], build: Build
 ) -> list[Page[Any]]:
+    projection = b.projection
+    build = projection.build or build
+
     async def fetch(company_ids: list[int], key: DocumentPageKey) -> dict[int, Page[Any]]:
         criteria = await narrow_by_tag(b.metadata, key.criteria, company_ids)
         pages = await document_sql.list_documents_for_companies(
-            b.db, company_ids, criteria, first=key.first, after=key.after, ascending=key.ascending
+            b.db,
+            company_ids,
+            criteria,
+            first=key.first,
+            after=key.after,
+            ascending=key.ascending,
+            scope=scope,
+            projection=projection,
         )
         return {
             cid: Page([build(r) for r in page.rows], page.has_next) for cid, page in pages.items()

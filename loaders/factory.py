@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from app.auth import Viewer
+from app.db.projection import Projection
 from app.db.session import DbSession
 from app.metadata.postgres import PostgresMetadataStore
 from app.metadata.store import MetadataStore
@@ -48,6 +49,36 @@ class Loaders:
         if loader is None:
             loader = self._loaders[source] = self._make(source)
         return loader
+
+    @property
+    def projection(self) -> Projection:
+        """How this execution reads documents (app.db.projection)."""
+        return self._backends.projection
+
+    @property
+    def batching(self) -> bool:
+        """False in naive mode (VANTA_LOADERS=off): one query per key, and no joins."""
+        return self._batching
+
+    @property
+    def metadata_in_postgres(self) -> bool:
+        """Whether metadata may be joined into document statements."""
+        return self._backends.metadata.in_postgres
+
+    def project(self, projection: Projection | None) -> None:
+        """Read documents through ``projection`` from now on. Only before the first load:
+        loaders made earlier would keep the old one, and their cached objects with it;
+        then (and for None) nothing changes, which is always correct, only slower."""
+        if self._loaders or projection is None:
+            return
+        backends = self._backends
+        self._backends = Backends(backends.db, backends.metadata, projection)
+
+    def record(self, source: Source[K, Any], keys: list[K]) -> None:
+        """Record the cache tags of ``keys`` as loading them would (a joined relation's
+        values came with its parent's row, without a load)."""
+        if self._recorded is not None:
+            self._recorded.update(map(source.tag, keys))
 
     def _make(self, source: Source[K, V]) -> DataLoader[K, V]:
         backends, scope, recorded, tag = self._backends, self._scope, self._recorded, source.tag

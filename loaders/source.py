@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from app.db.projection import FULL, Projection
 from app.db.session import DbSession
 from app.metadata.store import MetadataStore
 
@@ -26,10 +27,13 @@ Build = Callable[[Any], Any]  # a row (asyncpg Record or mapping) → the value 
 
 @dataclass(frozen=True, slots=True)
 class Backends:
-    """Where one request's batch functions read from."""
+    """Where one request's batch functions read from, and how documents are read:
+    ``projection`` (app.db.projection) is the fast path's choice of columns and joins
+    for this execution, FULL otherwise."""
 
     db: DbSession
     metadata: MetadataStore
+    projection: Projection = FULL
 
 
 Fetch = Callable[[Backends, Scope, Sequence[K], Build], Awaitable[list[V]]]

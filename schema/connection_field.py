@@ -21,9 +21,22 @@ from loaders.source import Source
 from schema.connections import Connection, CountFn, check_first, empty_connection
 from schema.ids import parse_id
 
-__all__ = ["CompanyList", "connection_field"]
+__all__ = ["CONNECTION_METADATA_KEY", "CompanyList", "PageArguments", "connection_field"]
 
 N = TypeVar("N")
+
+# Where a per-company connection field keeps its CompanyList (the fast path reads it: one
+# argument check per request and one batched load for every parent, no resolver call).
+CONNECTION_METADATA_KEY = "company_list"
+
+
+@dataclass(frozen=True, slots=True)
+class PageArguments:
+    """A connection's arguments, checked: the same for every parent of one selection."""
+
+    criteria: Any
+    first: int
+    after: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,21 +55,37 @@ class CompanyList(Generic[N]):
     # A criteria that names another company selects nothing from this one.
     excludes: Callable[[Any, int], bool] = lambda criteria, company: False
 
+    def arguments(self, ctx: Any, first: Any, after: Any, filter: Any) -> PageArguments:
+        """Check the arguments (BAD_USER_INPUT when one is wrong)."""
+        criteria = self.criteria(filter)
+        first = check_first(first, ctx.settings.max_page_size, self.default_first)
+        after_key = decode_cursor(after, self.cursor, self.cursor_types) if after else None
+        return PageArguments(criteria, first, after_key)
+
+    def key_of(self, company: int, arguments: PageArguments) -> Any:
+        """The page key of one company's page; None when the criteria exclude it."""
+        if self.excludes(arguments.criteria, company):
+            return None
+        return self.page_key(company, arguments.criteria, arguments.first, arguments.after)
+
+    def connection_of(self, ctx: Any, company: int, arguments: PageArguments, page: Any) -> Any:
+        """The Connection of a loaded page (its count loads on demand)."""
+        if page is None:
+            return empty_connection()
+        count_key = self.count_key(company, arguments.criteria)
+        counts = ctx.loaders.of(self.counts)
+        return self.connection(page.nodes, page.has_next, lambda: counts.load(count_key))
+
     async def load(
         self, ctx: Any, company: int, first: Any, after: Any, filter: Any, *, visible: bool = True
     ) -> Any:
         """The page; every argument is checked first, even when nothing is visible."""
-        criteria = self.criteria(filter)
-        first = check_first(first, ctx.settings.max_page_size, self.default_first)
-        after_key = decode_cursor(after, self.cursor, self.cursor_types) if after else None
-        if not visible or self.excludes(criteria, company):
+        arguments = self.arguments(ctx, first, after, filter)
+        key = self.key_of(company, arguments) if visible else None
+        if key is None:
             return empty_connection()
-        page = await ctx.loaders.of(self.pages).load(
-            self.page_key(company, criteria, first, after_key)
-        )
-        count_key = self.count_key(company, criteria)
-        counts = ctx.loaders.of(self.counts)
-        return self.connection(page.nodes, page.has_next, lambda: counts.load(count_key))
+        page = await ctx.loaders.of(self.pages).load(key)
+        return self.connection_of(ctx, company, arguments, page)
 
 
 def connection_field(
@@ -93,4 +122,6 @@ def connection_field(
     ) -> returns:  # type: ignore[valid-type]
         return await spec.load(info.context, root.pk, first, after, filter)
 
-    return strawberry.field(resolver=resolve, description=description)
+    return strawberry.field(
+        resolver=resolve, description=description, metadata={CONNECTION_METADATA_KEY: spec}
+    )

@@ -115,14 +115,22 @@ class Query:
         ctx.cache_tags.update(tags.document_list(viewer.scope, criteria.company_id))
         companies = [criteria.company_id] if criteria.company_id is not None else viewer.scope
         criteria = await narrow_by_tag(ctx.metadata, criteria, companies)
+        projection = ctx.loaders.projection  # the fast path's columns and joins, or all
         page = await document_sql.list_documents(
-            ctx.db, viewer.scope, criteria, first=first, after=after_key, ascending=ascending
+            ctx.db,
+            viewer.scope,
+            criteria,
+            first=first,
+            after=after_key,
+            ascending=ascending,
+            projection=projection,
         )
 
         async def count() -> int:
             return await document_sql.count_documents(ctx.db, viewer.scope, criteria)
 
-        nodes = [Document.from_row(row) for row in page.rows]
+        build = projection.build or Document.from_row
+        nodes = [build(row) for row in page.rows]
         return document_connection(nodes, page.has_next, count, kind=kind)
 
     @strawberry.field(description="Full-text search over document metadata, best match first.")

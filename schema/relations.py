@@ -21,22 +21,30 @@ RELATION_METADATA_KEY = "relation"
 
 @dataclass(frozen=True, slots=True)
 class Relation:
-    """``source`` is loaded with the parent's ``key`` attribute."""
+    """``source`` is loaded with the parent's ``key`` attribute. ``join`` names the
+    relation in ``app.db.projection.JOINABLE`` when the parent's statement can join it
+    instead (the fast path then reads it from the parent's row)."""
 
     source: Source[Any, Any]
     key: str
     many: bool = False
+    join: str | None = None
 
 
 def relation(
-    source: Source[Any, Any], key: str, *, many: bool = False, description: str | None = None
+    source: Source[Any, Any],
+    key: str,
+    *,
+    many: bool = False,
+    join: str | None = None,
+    description: str | None = None,
 ) -> Any:
     """A field resolved by ``info.context.loaders.of(source).load(parent.<key>)``.
 
     A parent whose key is None resolves to None (or an empty list for ``many``)
     without touching the loader.
     """
-    declaration = Relation(source=source, key=key, many=many)
+    declaration = Relation(source=source, key=key, many=many, join=join)
 
     # No return annotation: Strawberry then takes the type from the class attribute.
     async def resolve(root: Any, info: strawberry.Info):  # type: ignore[no-untyped-def]

@@ -254,9 +254,10 @@ class Document:
     mime_type: str | None
     file_size: int | None
     uploaded_at: datetime
-    company: Company = relation(COMPANY, "company_id")
-    project: Project | None = relation(PROJECT, "project_id")
-    metadata: DocumentMetadata | None = relation(METADATA, "pk")
+    # Joinable: a fast-path plan may read these from the document's own statement.
+    company: Company = relation(COMPANY, "company_id", join="company")
+    project: Project | None = relation(PROJECT, "project_id", join="project")
+    metadata: DocumentMetadata | None = relation(METADATA, "pk", join="metadata")
     ledger_entries: list[LedgerEntry] = relation(
         DOCUMENT_LEDGER, "pk", many=True, description="Entries recorded against this document."
     )

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 import asyncpg
 
 from app.db.params import Params
+from app.db.projection import FULL, Projection
 
 __all__ = [
     "DocumentCriteria",
@@ -103,13 +104,18 @@ def _where(parts: list[str]) -> str:
 
 
 async def documents_by_ids(
-    db: Executor, ids: Sequence[int], scope: Sequence[int] | None
+    db: Executor,
+    ids: Sequence[int],
+    scope: Sequence[int] | None,
+    projection: Projection = FULL,
 ) -> list[asyncpg.Record]:
     """Rows for ``ids`` that lie in ``scope`` (any order; absent ids are simply missing)."""
     params = Params(list(ids))
     where = ["d.id = ANY($1::bigint[])", *_scope(scope, params)]
+    joins = projection.join_clauses(scope, params)
     return await db.fetch(
-        f"SELECT {COLUMNS} FROM documents d WHERE {_where(where)}", *params.values
+        f"SELECT {projection.select_list()} FROM documents d {joins} WHERE {_where(where)}",
+        *params.values,
     )
 
 
@@ -121,6 +127,7 @@ async def list_documents(
     first: int,
     after: tuple[datetime, int] | None,
     ascending: bool,
+    projection: Projection = FULL,
 ) -> DocumentPage:
     """One keyset page of documents across the companies in scope."""
     params = Params()
@@ -129,8 +136,9 @@ async def list_documents(
         *_conditions(criteria, params),
         *_keyset(ascending, after, params),
     ]
+    joins = projection.join_clauses(scope, params)
     sql = (
-        f"SELECT {COLUMNS} FROM documents d WHERE {_where(where)} "
+        f"SELECT {projection.select_list()} FROM documents d {joins} WHERE {_where(where)} "
         f"ORDER BY {_order(ascending)} LIMIT {params.add(first + 1)}"
     )
     return _page(await db.fetch(sql, *params.values), first)
@@ -144,18 +152,37 @@ async def list_documents_for_companies(
     first: int,
     after: tuple[datetime, int] | None,
     ascending: bool,
+    scope: Sequence[int] | None = None,
+    projection: Projection = FULL,
 ) -> dict[int, DocumentPage]:
-    """The same page for every company in one query (LATERAL over the key list)."""
+    """The same page for every company in one query (LATERAL over the key list).
+
+    The joins run inside the LATERAL, after its LIMIT: each company's rows stay in page
+    order, and only the rows of the page are joined. ``scope`` is the caller's (the
+    companies are already checked against it; joins apply it as their lookups do).
+    """
     params = Params(list(company_ids))
     where = [
         "d.company_id = k.company_id",
         *_conditions(criteria, params),
         *_keyset(ascending, after, params),
     ]
+    limit = params.add(first + 1)
+    page = (
+        f"SELECT * FROM documents d WHERE {_where(where)} "
+        f"ORDER BY {_order(ascending)} LIMIT {limit}"
+    )
+    if projection.joins:
+        joins = projection.join_clauses(scope, params)
+        page = (
+            f"SELECT {projection.select_list()} FROM ({page}) d {joins} "
+            f"ORDER BY {_order(ascending)}"
+        )
+        select = "d.*"
+    else:
+        select = projection.select_list()
     sql = (
-        f"SELECT {COLUMNS} FROM unnest($1::bigint[]) AS k(company_id) "
-        f"CROSS JOIN LATERAL (SELECT * FROM documents d WHERE {_where(where)} "
-        f"ORDER BY {_order(ascending)} LIMIT {params.add(first + 1)}) d"
+        f"SELECT {select} FROM unnest($1::bigint[]) AS k(company_id) CROSS JOIN LATERAL ({page}) d"
     )
     grouped: dict[int, list[asyncpg.Record]] = {cid: [] for cid in company_ids}
     for row in await db.fetch(sql, *params.values):

@@ -7,7 +7,13 @@ from typing import Any
 import asyncpg
 import orjson
 
-__all__ = ["VantaConnection", "create_pool"]
+__all__ = ["STATEMENT_CACHE_SIZE", "VantaConnection", "create_pool"]
+
+# Prepared statements kept per connection (asyncpg's LRU; its default is 100). Statement
+# texts vary with the fast path's projections (columns and joins per plan) and the
+# filters given, so a busy API sees a few hundred: each one prepared once per connection,
+# then reused (tests/app/test_statement_cache.py).
+STATEMENT_CACHE_SIZE = 1024
 
 
 class VantaConnection(asyncpg.Connection):  # type: ignore[misc]
@@ -66,6 +72,7 @@ async def create_pool(
         max_size=max_size,
         connection_class=VantaConnection,
         init=_init_connection,
+        statement_cache_size=kwargs.pop("statement_cache_size", STATEMENT_CACHE_SIZE),
         **kwargs,
     )
     assert pool is not None

@@ -111,10 +111,7 @@ class DbSession:
         self.round_trips += 1
         pool = self._pool
         try:
-            # asyncio.timeout rather than acquire(timeout=...): asyncpg implements that
-            # with a new task per acquire, a measurable cost on every query.
-            async with asyncio.timeout(self._acquire_timeout):
-                conn = await pool.acquire()
+            conn = await self._acquire(pool)
             try:
                 return await conn.fetch(sql, *args)  # type: ignore[no-any-return]
             finally:
@@ -124,6 +121,19 @@ class DbSession:
             raise _timed_out() from None
         except _UNAVAILABLE:
             raise _unavailable() from None
+
+    async def _acquire(self, pool: asyncpg.Pool) -> asyncpg.Connection:
+        """A pool connection within the acquire timeout.
+
+        With an idle connection in the pool, acquire returns it without waiting, so
+        no timer is armed (a timer per query is a measurable share of a short request);
+        otherwise asyncio.timeout bounds the wait (acquire(timeout=...) would start a
+        new task per acquire).
+        """
+        if pool.get_idle_size():
+            return await pool.acquire()
+        async with asyncio.timeout(self._acquire_timeout):
+            return await pool.acquire()
 
     async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
         rows = await self.fetch(sql, *args)

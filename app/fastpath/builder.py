@@ -28,6 +28,7 @@ from app.fastpath.compat import strawberry_field_of
 from app.fastpath.complete import Children, Fallback, complete, leaf_completer, object_plan
 from app.fastpath.plan import (
     AttributeField,
+    ConnectionField,
     LeafShape,
     ListShape,
     MethodField,
@@ -39,7 +40,7 @@ from app.fastpath.plan import (
     TypenameField,
 )
 
-ComputedField = MethodField | RelationField | ResolverField
+ComputedField = MethodField | RelationField | ResolverField | ConnectionField
 
 __all__ = ["Filler", "compile_filler"]
 

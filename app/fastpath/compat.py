@@ -23,6 +23,7 @@ from graphql.execution.values import VariableValues, get_argument_values, get_va
 from graphql.type.definition import GraphQLResolveInfoHelpers
 from strawberry import Schema
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.arguments import convert_arguments
 
 __all__ = [
     "DEFINITION_BACKREF",
@@ -33,6 +34,7 @@ __all__ = [
     "VariableValues",
     "collect_fields",
     "collect_subfields",
+    "converted_arguments",
     "get_argument_values",
     "get_variable_values",
     "graphql_schema_of",
@@ -51,3 +53,17 @@ def graphql_schema_of(schema: Schema) -> GraphQLSchema:
 def strawberry_field_of(extensions: dict[str, Any]) -> Any:
     """The StrawberryField behind a graphql-core field, or None."""
     return extensions.get(DEFINITION_BACKREF)
+
+
+def converted_arguments(
+    schema: GraphQLSchema, definition: Any, values: dict[str, Any]
+) -> dict[str, Any]:
+    """What Strawberry's resolver wrapper passes a resolver: graphql-core's coerced
+    argument values converted to Python (input types, enums), by Python name."""
+    strawberry_schema = schema._strawberry_schema  # type: ignore[attr-defined]
+    return convert_arguments(  # type: ignore[no-any-return]
+        values,
+        definition.arguments,
+        scalar_registry=strawberry_schema.schema_converter.scalar_registry,
+        config=strawberry_schema.config,
+    )

@@ -38,6 +38,7 @@ from app.fastpath.compat import (
 )
 from app.fastpath.plan import (
     AttributeField,
+    ConnectionField,
     FieldPlan,
     LeafShape,
     ListShape,
@@ -49,6 +50,8 @@ from app.fastpath.plan import (
     Shape,
     TypenameField,
 )
+from app.fastpath.projecting import joined_key, plan_projection
+from schema.connection_field import CONNECTION_METADATA_KEY
 from schema.relations import RELATION_METADATA_KEY, Relation
 
 __all__ = ["Unsupported", "compile_plan"]
@@ -83,7 +86,9 @@ def compile_plan(
     grouped, defers, _ = collect_fields(schema, fragments, variables, root, operation)
     if defers:
         raise Unsupported("@defer")
-    return _object_plan(scope, root, grouped, is_root=True)
+    plan = _object_plan(scope, root, grouped, is_root=True)
+    plan.projection, plan.projection_outside = plan_projection(plan)
+    return plan
 
 
 def _object_plan(
@@ -95,7 +100,7 @@ def _object_plan(
     plan = ObjectPlan(parent.name, fields)
     for field in fields:
         child = None if isinstance(field, TypenameField) else _child_plan(field.shape)
-        if isinstance(field, RelationField | ResolverField) or (
+        if isinstance(field, RelationField | ResolverField | ConnectionField) or (
             child is not None and not child.sync
         ):
             plan.sync = False
@@ -121,7 +126,11 @@ def _field_plan(
     if definition is None or definition.extensions:
         raise Unsupported(f"{parent.name}.{name} has field extensions")
     shape = _shape(scope, field_def.type, details)
-    relation = (definition.metadata or {}).get(RELATION_METADATA_KEY)
+    metadata = definition.metadata or {}
+    relation = metadata.get(RELATION_METADATA_KEY)
+    connection = metadata.get(CONNECTION_METADATA_KEY)
+    if connection is not None and not is_root:
+        return ConnectionField(key, shape, connection, "pk", field_def, node, definition)
     method = _plain_method(definition.base_resolver)
     if not is_root and method is not None and relation is None and not field_def.args:
         return MethodField(key, shape, method)
@@ -132,7 +141,7 @@ def _field_plan(
     if field_def.args:
         raise Unsupported(f"{parent.name}.{name} takes arguments but has no resolver")
     if isinstance(relation, Relation):
-        return RelationField(key, shape, relation)
+        return RelationField(key, shape, relation, joined_key(parent.name, relation, shape))
     return AttributeField(key, shape, definition.python_name)
 
 

@@ -46,5 +46,9 @@ async def execute_fast(
     plan = fast.plan(variables)
     if plan is None:
         return None
+    loaders = context.loaders
+    if plan.projection is not None and loaders.batching:  # naive mode stays one query per row
+        in_postgres = loaders.metadata_in_postgres
+        loaders.project(plan.projection if in_postgres else plan.projection_outside)
     state = RunState(fast.schema, fast.operation, fast.fragment_definitions, variables, context)
     return {"data": await run_plan(plan, state)}

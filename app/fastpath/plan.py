@@ -12,10 +12,12 @@ from typing import Any
 
 from graphql import FieldNode, GraphQLField, GraphQLObjectType, GraphQLOutputType
 
+from app.db.projection import Projection
 from schema.relations import Relation
 
 __all__ = [
     "AttributeField",
+    "ConnectionField",
     "FieldPlan",
     "LeafShape",
     "ListShape",
@@ -89,11 +91,14 @@ class MethodField:
 
 @dataclass(frozen=True, slots=True)
 class RelationField:
-    """One batched load per distinct key of all parents, through the relation's Source."""
+    """One batched load per distinct key of all parents, through the relation's Source;
+    ``joined``: the ``__dict__`` key under which a projected parent already holds the
+    value (its statement joined the relation), so no load is needed for such parents."""
 
     key: str
     shape: Shape
     relation: Relation
+    joined: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +114,29 @@ class ResolverField:
     return_type: GraphQLOutputType
 
 
-FieldPlan = TypenameField | AttributeField | MethodField | RelationField | ResolverField
+@dataclass(frozen=True, slots=True)
+class ConnectionField:
+    """A per-parent paged list (``Company.documents``) as one step: its arguments checked
+    once for all parents, every parent's page in one batched load, no resolver call.
+
+    ``spec`` is the field's ``CompanyList`` (schema.connection_field), read off the
+    parent's ``parent_key`` attribute; ``definition`` the StrawberryField, whose
+    arguments Strawberry's own conversion turns into the resolver's keyword values."""
+
+    key: str
+    shape: Shape
+    spec: Any
+    parent_key: str
+    field_def: GraphQLField
+    field_node: FieldNode
+    definition: Any
+
+
+FieldPlan = (
+    TypenameField | AttributeField | MethodField | RelationField | ResolverField | ConnectionField
+)
 # Fields whose values are computed as a column before the level's dicts are filled.
-COMPUTED = (MethodField, RelationField, ResolverField)
+COMPUTED = (MethodField, RelationField, ResolverField, ConnectionField)
 
 
 @dataclass(slots=True)
@@ -128,3 +153,7 @@ class ObjectPlan:
     needs_path: bool = False
     # The generated filler of this plan (builder.py), None where the generic runner must work.
     filler: Callable[..., list[Any]] | None = None
+    # Root plans only: how documents are read for this plan (None: as always), and the
+    # same without the metadata join, for a metadata store outside PostgreSQL.
+    projection: Projection | None = None
+    projection_outside: Projection | None = None

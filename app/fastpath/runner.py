@@ -21,10 +21,16 @@ from graphql import FragmentDefinitionNode, GraphQLResolveInfo, GraphQLSchema
 from graphql import OperationDefinitionNode as Operation
 from graphql.pyutils import Path
 
-from app.fastpath.compat import GraphQLResolveInfoHelpers, VariableValues, get_argument_values
+from app.fastpath.compat import (
+    GraphQLResolveInfoHelpers,
+    VariableValues,
+    converted_arguments,
+    get_argument_values,
+)
 from app.fastpath.complete import Fallback, complete, leaves, object_plan, objects
 from app.fastpath.plan import (
     AttributeField,
+    ConnectionField,
     LeafShape,
     MethodField,
     ObjectPlan,
@@ -32,6 +38,7 @@ from app.fastpath.plan import (
     ResolverField,
     TypenameField,
 )
+from schema.connection_field import PageArguments
 
 __all__ = ["Fallback", "RunState", "run_plan"]
 
@@ -113,13 +120,21 @@ async def _load(group: _Group, state: RunState, columns: dict[int, list[Any]]) -
     # (column, position in column, index in awaitables) for values still to come
     slots: list[tuple[list[Any], int, int]] = []
     relations: list[tuple[int, RelationField, list[Any], list[Any], int]] = []
+    connections: list[tuple[int, ConnectionField, PageArguments, list[Any], int]] = []
     objs = group.objs
     try:
         for index, field in enumerate(group.plan.fields):
             if isinstance(field, RelationField):
                 relation = field.relation
-                loader = state.context.loaders.of(relation.source)
                 keys = list(map(attrgetter(relation.key), objs))
+                if field.joined is not None:
+                    joined = _joined(objs, field.joined)
+                    if joined is not None:  # every parent's row carried it: no load
+                        loaders = state.context.loaders
+                        loaders.record(relation.source, [k for k in keys if k is not None])
+                        columns[index] = joined
+                        continue
+                loader = state.context.loaders.of(relation.source)
                 present = [key for key in keys if key is not None]
                 # A caching loader answers a repeated key from its cache; a non-caching
                 # one (naive mode) queries once per parent, and so must we.
@@ -127,6 +142,10 @@ async def _load(group: _Group, state: RunState, columns: dict[int, list[Any]]) -
                 relations.append((index, field, keys, unique, len(awaitables)))
                 # One future for all keys of the relation (they join the same batch).
                 awaitables.append(loader.load_many(unique))
+            elif isinstance(field, ConnectionField):
+                arguments, keys, pages = _connection_pages(field, objs, state)
+                connections.append((index, field, arguments, keys, len(awaitables)))
+                awaitables.append(pages)
             elif isinstance(field, ResolverField):
                 column = columns[index] = _call_resolver(field, group, state)
                 for position, value in enumerate(column):
@@ -139,6 +158,15 @@ async def _load(group: _Group, state: RunState, columns: dict[int, list[Any]]) -
     results = await _settle(awaitables)
     for column, position, at in slots:
         column[position] = results[at]
+    context = state.context
+    for index, field, arguments, keys, at in connections:
+        spec, parent_key = field.spec, field.parent_key
+        cached = context.loaders.of(spec.pages).cache
+        pages = _pages_by_parent(keys, results[at], cached)
+        columns[index] = [
+            spec.connection_of(context, getattr(obj, parent_key), arguments, page)
+            for obj, page in zip(objs, pages, strict=True)
+        ]
     for index, field, keys, unique, at in relations:
         values = results[at]
         if len(unique) == len(keys):  # no None and no repeated key: values match keys
@@ -148,6 +176,61 @@ async def _load(group: _Group, state: RunState, columns: dict[int, list[Any]]) -
         found = dict(zip(unique, values, strict=True))
         # (without a cache, equal keys got equal answers from separate queries)
         columns[index] = [absent if key is None else found[key] for key in keys]
+
+
+def _connection_pages(
+    field: ConnectionField, objs: list[Any], state: RunState
+) -> tuple[PageArguments, list[Any], Any]:
+    """(checked arguments, each parent's page key or None, the future of the pages).
+
+    Arguments are converted and checked once: the resolver would get the same values for
+    every parent of this selection. A caching loader loads each distinct page once; a
+    non-caching one (naive mode) once per parent, as the resolver would.
+    """
+    spec = field.spec
+    try:
+        values = get_argument_values(field.field_def, field.field_node, state.variables)
+        kwargs = converted_arguments(state.schema, field.definition, values)
+        arguments = spec.arguments(
+            state.context,
+            kwargs.get("first", spec.default_first),
+            kwargs.get("after"),
+            kwargs.get("filter"),
+        )
+        keys = [spec.key_of(getattr(obj, field.parent_key), arguments) for obj in objs]
+    except Exception as error:
+        raise Fallback(f"connection {field.key}") from error
+    loader = state.context.loaders.of(spec.pages)
+    loadable = [key for key in keys if key is not None]
+    if not loadable:
+        return arguments, keys, _done([])
+    if loader.cache:
+        return arguments, keys, loader.load_many(list(dict.fromkeys(loadable)))
+    return arguments, keys, asyncio.gather(*map(loader.load, loadable))
+
+
+def _pages_by_parent(keys: list[Any], pages: list[Any], cached: bool) -> list[Any]:
+    """Each parent's page (None where its key was None), from the loaded ``pages``."""
+    if cached:
+        found = dict(zip(dict.fromkeys(k for k in keys if k is not None), pages, strict=True))
+        return [None if key is None else found[key] for key in keys]
+    loaded = iter(pages)
+    return [None if key is None else next(loaded) for key in keys]
+
+
+def _done(value: Any) -> asyncio.Future[Any]:
+    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    future.set_result(value)
+    return future
+
+
+def _joined(objs: list[Any], key: str) -> list[Any] | None:
+    """The joined values of all parents, or None when one of them holds none (it was not
+    read through a joining projection): then the relation loads for all of them."""
+    try:
+        return [obj.__dict__[key] for obj in objs]
+    except (KeyError, AttributeError):
+        return None
 
 
 async def _settle(awaitables: list[Any]) -> list[Any]:

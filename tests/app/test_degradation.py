@@ -174,10 +174,18 @@ async def test_masked_error_request_id_is_in_the_log_line(
 class _RecordingPool:
     """A pool that hands out one fake connection and records how it is given back."""
 
-    def __init__(self) -> None:
+    def __init__(self, idle: int = 1) -> None:
         self.released: list[dict[str, Any]] = []
+        self.idle = idle
+
+    def get_idle_size(self) -> int:
+        return self.idle
 
     async def acquire(self) -> Any:
+        if not self.idle:  # every connection busy: the caller waits (for ever, here)
+            import asyncio
+
+            await asyncio.Event().wait()
         return self
 
     async def fetch(self, sql: str, *args: Any) -> list[Any]:
@@ -195,6 +203,15 @@ async def test_a_released_connection_waits_for_the_server_at_most_the_acquire_ti
     assert await session.fetch("SELECT 1") == []
     assert pool.released == [{"timeout": 0.75}]
     assert session.round_trips == 1
+
+
+async def test_acquire_is_bounded_when_no_connection_is_idle() -> None:
+    """Without an idle connection the wait for one is bounded by the acquire timeout and
+    answers SERVICE_UNAVAILABLE (with one idle, no timer is armed at all)."""
+    session = DbSession(_RecordingPool(idle=0), acquire_timeout=0.05)  # type: ignore[arg-type]
+    with pytest.raises(ApiError) as raised:
+        await session.fetch("SELECT 1")
+    assert raised.value.code == "SERVICE_UNAVAILABLE"
 
 
 async def test_request_timeout_is_not_extended_by_the_pool_release(

@@ -168,6 +168,22 @@ async def test_every_mutation_invalidates_what_it_changed(cached_api: Api, world
     status, data, _ = await _ask(cached_api, DOCUMENT, {"id": doc_id}, reader)
     assert (status, data["document"]["metadata"]["tags"]) == ("MISS", ["fresh"])
 
+    # ... and so does a list that read its metadata joined into the documents' statement.
+    joined = (
+        "query($c: ID!) { documents(first: 50, filter: {companyId: $c}) "
+        "{ nodes { id company { name } metadata { tags } } } }"
+    )
+    await warm(joined, docs_vars, reader)
+    await _mutate(
+        cached_api,
+        'mutation($id: ID!) { updateDocument(id: $id, input: {tags: ["fresher"]}) { id } }',
+        {"id": doc_id},
+        writer,
+    )
+    status, data, _ = await _ask(cached_api, joined, docs_vars, reader)
+    tags = {n["id"]: n["metadata"]["tags"] for n in data["documents"]["nodes"]}
+    assert (status, tags[doc_id]) == ("MISS", ["fresher"])
+
     # deleteDocument: lookups and lists.
     await warm(DOCS, docs_vars, reader)
     await _mutate(
@@ -255,6 +271,6 @@ async def test_identical_concurrent_misses_execute_once(cached_api: Api, world: 
     trips = sorted(int(headers["X-DB-Round-Trips"]) for _, _, headers in results)
     bodies = {str(body) for _, body, _ in results}
     assert len(bodies) == 1
-    # One request executed (page + company batch); the others shared its result.
-    assert trips[-1] == 2 and sum(trips) == 2
+    # One request executed (one statement: the company is joined); the others shared it.
+    assert trips[-1] == 1 and sum(trips) == 1
     assert {headers["X-Cache"] for _, _, headers in results} <= {"MISS", "HIT"}

@@ -53,7 +53,7 @@ async def _both(dual: DualWorld, pg: Api, mongo: Api, query: str, variables: Any
 
 
 @pytest.mark.parametrize("first", [10, 100])
-async def test_q1_is_identical_json_at_the_same_round_trips(
+async def test_q1_is_identical_json_with_metadata_joined_only_in_postgres(
     dual: DualWorld, pg_dual_api: Api, mongo_dual_api: Api, first: int
 ) -> None:
     variables = {"company": str(dual.world.companies["a"]), "first": first}
@@ -63,7 +63,9 @@ async def test_q1_is_identical_json_at_the_same_round_trips(
     assert [int(n["id"]) for n in nodes] == dual.world.documents["a"][:first]
     assert all(n["metadata"]["currency"] == "KES" for n in nodes)
     assert nodes[0]["metadata"]["totalAmount"] == "124.50"
-    assert pg_trips == mongo_trips == "3"
+    # The fast path joins company and metadata into one statement; metadata in MongoDB is
+    # never joined, so that backend adds its own fetch.
+    assert (pg_trips, mongo_trips) == ("1", "2")
 
 
 async def test_q2_with_every_metadata_field_is_identical(

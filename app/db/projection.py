@@ -1,0 +1,144 @@
+"""Which columns a document statement reads, and which single-valued relations it joins.
+
+The fast path knows, before any SQL runs, which fields of a document (and of its company,
+metadata and project) an operation selects. A ``Projection`` lets the document statements
+read just those columns and join those relations, so one statement answers what took three
+(PostGraphile's approach). Every join keeps the scope its own lookup applies
+(``companies_by_ids``, ``projects_by_ids``): a joined row is exactly what the separate load
+would have returned, or NULLs where that load would have found nothing.
+
+Joined columns come after the document's, relation by relation, in the projection's order;
+the projection's ``build`` (made by the schema, which knows the types) reads them by position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.db.params import Params
+
+__all__ = ["DOCUMENT_COLUMNS", "FULL", "JOINABLE", "Join", "Projection"]
+
+# Every column of ``documents``, in the order ``Document.from_row`` expects none of (by name).
+DOCUMENT_COLUMNS = (
+    "id",
+    "company_id",
+    "project_id",
+    "filename",
+    "document_type",
+    "category",
+    "status",
+    "processing_status",
+    "mime_type",
+    "file_size",
+    "uploaded_at",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Joinable:
+    table: str  # with its alias
+    alias: str
+    on: str
+    scope_column: str | None  # the column the caller's scope applies to, as in the lookup
+    columns: tuple[str, ...]  # what may be selected
+
+
+# The single-valued relations of a document whose key is on the document row.
+JOINABLE: dict[str, _Joinable] = {
+    "company": _Joinable(
+        "companies c",
+        "c",
+        "c.id = d.company_id",
+        "c.id",
+        (
+            "id",
+            "name",
+            "registration_number",
+            "industry",
+            "company_type",
+            "status",
+            "created_at",
+        ),
+    ),
+    "metadata": _Joinable(
+        "document_metadata m",
+        "m",
+        "m.document_id = d.id",
+        None,  # keyed by documents already checked against the scope
+        (
+            "document_id",
+            "tags",
+            "keywords",
+            "classification",
+            "summary",
+            "invoice_number",
+            "vendor_name",
+            "total_amount",
+            "currency",
+            "risk_score",
+        ),
+    ),
+    "project": _Joinable(
+        "projects p",
+        "p",
+        "p.id = d.project_id",
+        "p.company_id",
+        ("id", "company_id", "name", "client", "value", "start_date", "end_date", "status"),
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    """One joined relation and the columns read from it (its key column first)."""
+
+    relation: str  # a key of JOINABLE
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Projection:
+    """``columns`` of ``documents d`` (a subset of DOCUMENT_COLUMNS, always with the keys
+    ``id``, ``company_id``, ``project_id``, ``uploaded_at``), then each join's columns.
+    ``build`` turns such a row into a document (None: the schema's full-row builder)."""
+
+    columns: tuple[str, ...] = DOCUMENT_COLUMNS
+    joins: tuple[Join, ...] = ()
+    build: Callable[[Any], Any] | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.columns) - set(DOCUMENT_COLUMNS)
+        for join in self.joins:
+            unknown |= set(join.columns) - set(JOINABLE[join.relation].columns)
+        if unknown:
+            raise ValueError(f"unknown columns in a projection: {sorted(unknown)}")
+
+    def joins_relation(self, relation: str) -> bool:
+        return any(join.relation == relation for join in self.joins)
+
+    def select_list(self, alias: str = "d") -> str:
+        """The SELECT list: document columns by name, joined ones as ``"<relation>.<col>"``."""
+        parts = [f"{alias}.{name}" for name in self.columns]
+        for join in self.joins:
+            joinable = JOINABLE[join.relation]
+            parts.extend(
+                f'{joinable.alias}.{name} AS "{join.relation}.{name}"' for name in join.columns
+            )
+        return ", ".join(parts)
+
+    def join_clauses(self, scope: Sequence[int] | None, params: Params) -> str:
+        """LEFT JOINs of the joined relations, each scoped as its own lookup is."""
+        clauses = []
+        for join in self.joins:
+            joinable = JOINABLE[join.relation]
+            on = joinable.on
+            if scope is not None and joinable.scope_column is not None:
+                on += f" AND {joinable.scope_column} = ANY({params.add(list(scope))}::bigint[])"
+            clauses.append(f"LEFT JOIN {joinable.table} ON {on}")
+        return " ".join(clauses)
+
+
+FULL = Projection()
