@@ -29,6 +29,7 @@ from graphql import GraphQLError, parse, specified_rules, validate
 
 from app.config import Settings
 from app.documents.precheck import DocumentBudget, budget_for, precheck_document
+from bench.gc_serve import MIN_MS, pauses
 from bench.server import wait_until_up
 from schema.build import build_schema
 
@@ -181,7 +182,9 @@ def healthz_under_load(
     documents = [query for _, _, query in hostile_documents(settings)]
     log = Path(".vanta/bench-hostile/server.log")
     log.parent.mkdir(parents=True, exist_ok=True)
-    with running_server(env, log) as server:
+    # The server runs under bench.gc_serve, so its collections are timed too.
+    command = [sys.executable, "-m", "bench.gc_serve", "serve"]
+    with running_server(env, log, command) as server:
         base = server.url.rsplit("/", 1)[0]
         wait_until_up(base + "/healthz")
         stop = threading.Event()
@@ -208,6 +211,7 @@ def healthz_under_load(
         for thread in attackers:
             thread.start()
         latencies = []
+        load_started = time.time()
         deadline = time.perf_counter() + seconds
         while time.perf_counter() < deadline:
             started = time.perf_counter()
@@ -215,14 +219,23 @@ def healthz_under_load(
             latencies.append((time.perf_counter() - started) * 1000)
             time.sleep(0.01)
         stop.set()
+        load_ended = time.time()
         for thread in attackers:
             thread.join()
+    collections = pauses(log, load_started, load_ended)
     latencies.sort()
     p50 = latencies[len(latencies) // 2]
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     print(
         f"  /healthz under hostile load: p50 {p50:.1f} ms, p99 {p99:.1f} ms "
         f"({len(latencies)} probes, {sent[0]} hostile requests in {seconds:.0f} s)"
+    )
+    full = sorted(ms for generation, ms in collections if generation == 2)
+    young = sorted(ms for generation, ms in collections if generation < 2)
+    print(
+        f"  garbage collections meanwhile: {len(full)} full, longest {max(full, default=0):.1f}"
+        f" ms; {len(young)} young of {MIN_MS:.0f} ms or more, longest "
+        f"{max(young, default=0):.1f} ms"
     )
 
 
