@@ -128,33 +128,35 @@ def compact(document: DocumentNode) -> int:
 
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 _PAUSE_LOCK = threading.Lock()
-_pausing = [0, False]  # validations running now; whether the collector was on before
 
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """No garbage collection while the body runs (a validation: ~50 ms at most).
+    """No garbage collection while the body runs (a validation: ~50 ms at most), then a
+    young collection.
 
     graphql-core's validation leaves thousands of objects in reference cycles (each rule's
     visitor caches bound methods of itself). Collections during a validation find them
     alive and promote them, so they die in the oldest generation, and each full
     collection then spent 50-180 ms freeing them on the event loop. With the collector
-    paused they die young, freed by the next cheap young collection. Re-entrant and
-    thread-safe (a validation may run in a worker thread while the loop runs another);
-    a collector that was off stays off.
+    paused they are still young when the body ends, and the young collection that ends
+    the pause frees them. Only the caller that switched the collector off switches it
+    back on: a validation that starts during another's pause does not extend it (with two
+    clients validating back to back, a pause held until the last one left kept the
+    collector off for seconds, and the young collection after it took a second). A
+    collector that was already off stays off.
     """
     with _PAUSE_LOCK:
-        if _pausing[0] == 0:
-            _pausing[1] = gc.isenabled()
+        owner = gc.isenabled()
+        if owner:
             gc.disable()
-        _pausing[0] += 1
     try:
         yield
     finally:
-        with _PAUSE_LOCK:
-            _pausing[0] -= 1
-            if _pausing[0] == 0 and _pausing[1]:
+        if owner:
+            with _PAUSE_LOCK:
                 gc.enable()
+            gc.collect(0)
 
 
 def _child_fields(kind: type) -> tuple[str, ...]:

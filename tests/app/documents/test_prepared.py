@@ -221,3 +221,19 @@ async def test_a_large_unseen_document_is_parsed_off_the_loop(
     await documents.prepare_async("{ __typename }")
     await documents.prepare_async("{ " + "__typename " * 300 + "}")
     assert threads[0] == threading.current_thread().name != threads[1]
+
+
+def test_a_pause_that_overlaps_another_does_not_extend_it() -> None:
+    from app.documents.prepared import collector_paused
+
+    first, second = collector_paused(), collector_paused()
+    gc.enable()
+    try:
+        first.__enter__()
+        second.__enter__()  # e.g. a worker thread's validation while the loop validates
+        first.__exit__(None, None, None)
+        assert gc.isenabled()  # back on when the first pause ends, not the last
+        second.__exit__(None, None, None)
+        assert gc.isenabled()
+    finally:
+        gc.enable()
