@@ -33,6 +33,7 @@ from schema.inputs import (
     document_criteria,
 )
 from schema.pages import DOCUMENT_ASC_CURSOR, DOCUMENT_CURSOR, SEARCH_CURSOR, document_connection
+from schema.relations import LOOKUP_METADATA_KEY, Lookup
 from schema.system import SystemMetrics, ViewerInfo
 from schema.types import (
     COMPANY,
@@ -49,14 +50,15 @@ __all__ = ["Query"]
 T = TypeVar("T")
 COMPANY_CURSOR = "co"  # companies by (name, id) ascending
 MAX_SEARCH_LENGTH = 256
+COMPANY_LOOKUP = Lookup(COMPANY)
+DOCUMENT_LOOKUP = Lookup(DOCUMENT)
 
 
 @strawberry.type
 class Query:
-    @strawberry.field
+    @strawberry.field(metadata={LOOKUP_METADATA_KEY: COMPANY_LOOKUP})
     async def company(self, info: strawberry.Info, id: strawberry.ID) -> Company | None:
-        info.context.require_viewer()
-        return await info.context.loaders.of(COMPANY).load(parse_id(id))
+        return await COMPANY_LOOKUP.resolve(info.context, id)
 
     @strawberry.field
     async def companies(
@@ -89,10 +91,9 @@ class Query:
 
         return Connection(nodes=nodes, has_next=page.has_next, cursor_of=cursor_of, count=count)
 
-    @strawberry.field
+    @strawberry.field(metadata={LOOKUP_METADATA_KEY: DOCUMENT_LOOKUP})
     async def document(self, info: strawberry.Info, id: strawberry.ID) -> Document | None:
-        info.context.require_viewer()
-        return await info.context.loaders.of(DOCUMENT).load(parse_id(id))
+        return await DOCUMENT_LOOKUP.resolve(info.context, id)
 
     @strawberry.field
     async def documents(

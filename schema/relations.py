@@ -13,10 +13,30 @@ from typing import Any
 import strawberry
 
 from loaders.source import Source
+from schema.ids import parse_id
 
-__all__ = ["RELATION_METADATA_KEY", "Relation", "relation"]
+__all__ = ["LOOKUP_METADATA_KEY", "RELATION_METADATA_KEY", "Lookup", "Relation", "relation"]
 
 RELATION_METADATA_KEY = "relation"
+LOOKUP_METADATA_KEY = "lookup"
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """A root field that loads one ``source`` value by the ID in ``argument``, for an
+    authenticated caller (``Query.document``, ``Query.company``): declared once, read by
+    the resolver and by the fast path, which loads it without calling the resolver."""
+
+    source: Source[Any, Any]
+    argument: str = "id"
+
+    def key_of(self, context: Any, value: Any) -> int:
+        """The key to load; UNAUTHENTICATED for anonymous callers, BAD_USER_INPUT for a bad id."""
+        context.require_viewer()
+        return parse_id(value)
+
+    async def resolve(self, context: Any, value: Any) -> Any:
+        return await context.loaders.of(self.source).load(self.key_of(context, value))
 
 
 @dataclass(frozen=True, slots=True)

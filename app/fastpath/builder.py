@@ -31,6 +31,7 @@ from app.fastpath.plan import (
     ConnectionField,
     LeafShape,
     ListShape,
+    LookupField,
     MethodField,
     ObjectPlan,
     ObjectShape,
@@ -40,7 +41,7 @@ from app.fastpath.plan import (
     TypenameField,
 )
 
-ComputedField = MethodField | RelationField | ResolverField | ConnectionField
+ComputedField = MethodField | RelationField | ResolverField | ConnectionField | LookupField
 
 __all__ = ["Filler", "compile_filler"]
 

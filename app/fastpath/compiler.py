@@ -42,6 +42,7 @@ from app.fastpath.plan import (
     FieldPlan,
     LeafShape,
     ListShape,
+    LookupField,
     MethodField,
     ObjectPlan,
     ObjectShape,
@@ -52,7 +53,7 @@ from app.fastpath.plan import (
 )
 from app.fastpath.projecting import joined_key, plan_projection
 from schema.connection_field import CONNECTION_METADATA_KEY
-from schema.relations import RELATION_METADATA_KEY, Relation
+from schema.relations import LOOKUP_METADATA_KEY, RELATION_METADATA_KEY, Relation
 
 __all__ = ["Unsupported", "compile_plan"]
 
@@ -100,7 +101,7 @@ def _object_plan(
     plan = ObjectPlan(parent.name, fields)
     for field in fields:
         child = None if isinstance(field, TypenameField) else _child_plan(field.shape)
-        if isinstance(field, RelationField | ResolverField | ConnectionField) or (
+        if isinstance(field, RelationField | ResolverField | ConnectionField | LookupField) or (
             child is not None and not child.sync
         ):
             plan.sync = False
@@ -131,6 +132,9 @@ def _field_plan(
     connection = metadata.get(CONNECTION_METADATA_KEY)
     if connection is not None and not is_root:
         return ConnectionField(key, shape, connection, "pk", field_def, node, definition)
+    lookup = metadata.get(LOOKUP_METADATA_KEY)
+    if lookup is not None and is_root:
+        return LookupField(key, shape, lookup, field_def, node)
     method = _plain_method(definition.base_resolver)
     if not is_root and method is not None and relation is None and not field_def.args:
         return MethodField(key, shape, method)

@@ -21,6 +21,7 @@ __all__ = [
     "FieldPlan",
     "LeafShape",
     "ListShape",
+    "LookupField",
     "MethodField",
     "ObjectPlan",
     "ObjectShape",
@@ -132,11 +133,30 @@ class ConnectionField:
     definition: Any
 
 
+@dataclass(frozen=True, slots=True)
+class LookupField:
+    """A root lookup by ID (``document(id:)``) as one load: ``lookup`` is its
+    ``schema.relations.Lookup``, the argument coerced once and checked as the resolver
+    checks it."""
+
+    key: str
+    shape: Shape
+    lookup: Any
+    field_def: GraphQLField
+    field_node: FieldNode
+
+
 FieldPlan = (
-    TypenameField | AttributeField | MethodField | RelationField | ResolverField | ConnectionField
+    TypenameField
+    | AttributeField
+    | MethodField
+    | RelationField
+    | ResolverField
+    | ConnectionField
+    | LookupField
 )
 # Fields whose values are computed as a column before the level's dicts are filled.
-COMPUTED = (MethodField, RelationField, ResolverField, ConnectionField)
+COMPUTED = (MethodField, RelationField, ResolverField, ConnectionField, LookupField)
 
 
 @dataclass(slots=True)

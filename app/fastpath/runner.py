@@ -32,6 +32,7 @@ from app.fastpath.plan import (
     AttributeField,
     ConnectionField,
     LeafShape,
+    LookupField,
     MethodField,
     ObjectPlan,
     RelationField,
@@ -121,6 +122,7 @@ async def _load(group: _Group, state: RunState, columns: dict[int, list[Any]]) -
     slots: list[tuple[list[Any], int, int]] = []
     relations: list[tuple[int, RelationField, list[Any], list[Any], int]] = []
     connections: list[tuple[int, ConnectionField, PageArguments, list[Any], int]] = []
+    lookups: list[tuple[int, int]] = []  # (field index, index in awaitables); root: one parent
     objs = group.objs
     try:
         for index, field in enumerate(group.plan.fields):
@@ -142,6 +144,9 @@ async def _load(group: _Group, state: RunState, columns: dict[int, list[Any]]) -
                 relations.append((index, field, keys, unique, len(awaitables)))
                 # One future for all keys of the relation (they join the same batch).
                 awaitables.append(loader.load_many(unique))
+            elif isinstance(field, LookupField):
+                lookups.append((index, len(awaitables)))
+                awaitables.append(_lookup(field, state))
             elif isinstance(field, ConnectionField):
                 arguments, keys, pages = _connection_pages(field, objs, state)
                 connections.append((index, field, arguments, keys, len(awaitables)))
@@ -158,6 +163,8 @@ async def _load(group: _Group, state: RunState, columns: dict[int, list[Any]]) -
     results = await _settle(awaitables)
     for column, position, at in slots:
         column[position] = results[at]
+    for index, at in lookups:
+        columns[index] = results[at]
     context = state.context
     for index, field, arguments, keys, at in connections:
         spec, parent_key = field.spec, field.parent_key
@@ -176,6 +183,18 @@ async def _load(group: _Group, state: RunState, columns: dict[int, list[Any]]) -
         found = dict(zip(unique, values, strict=True))
         # (without a cache, equal keys got equal answers from separate queries)
         columns[index] = [absent if key is None else found[key] for key in keys]
+
+
+def _lookup(field: LookupField, state: RunState) -> Any:
+    """The future of a root lookup's one value, in a one-element list (the root level has
+    one parent); the argument is checked as the resolver checks it."""
+    lookup = field.lookup
+    try:
+        values = get_argument_values(field.field_def, field.field_node, state.variables)
+        key = lookup.key_of(state.context, values[lookup.argument])
+    except Exception as error:
+        raise Fallback(f"lookup {field.key}") from error
+    return state.context.loaders.of(lookup.source).load_many([key])
 
 
 def _connection_pages(
