@@ -132,15 +132,18 @@ _PAUSE_LOCK = threading.Lock()
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """No garbage collection while the body runs (a validation: ~50 ms at most), then a
-    young collection.
+    """No garbage collection while the body runs (a validation: ~50 ms at most).
 
     graphql-core's validation leaves thousands of objects in reference cycles (each rule's
     visitor caches bound methods of itself). Collections during a validation find them
     alive and promote them, so they die in the oldest generation, and each full
     collection then spent 50-180 ms freeing them on the event loop. With the collector
-    paused they are still young when the body ends, and the young collection that ends
-    the pause frees them. Only the caller that switched the collector off switches it
+    paused they are still young when the body ends, and the next young collection frees
+    them. No collection is forced here: ``gc.collect(0)`` resets the young generation's
+    count, so with one validation per request and a young threshold above a request's
+    allocations (app/server.py sets 20,000) no automatic collection ever ran, the older
+    generations were never collected, and a soak's RSS grew 2 KiB per request. Only the
+    caller that switched the collector off switches it
     back on: a validation that starts during another's pause does not extend it (with two
     clients validating back to back, a pause held until the last one left kept the
     collector off for seconds, and the young collection after it took a second). A
@@ -156,7 +159,6 @@ def collector_paused() -> Iterator[None]:
         if owner:
             with _PAUSE_LOCK:
                 gc.enable()
-            gc.collect(0)
 
 
 def _child_fields(kind: type) -> tuple[str, ...]:

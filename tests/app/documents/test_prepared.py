@@ -237,3 +237,24 @@ def test_a_pause_that_overlaps_another_does_not_extend_it() -> None:
         assert gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_pause_forces_no_collection() -> None:
+    """A forced young collection per validation reset the young count, so automatic
+    collections (and with them every older generation's) never ran: a leak."""
+    from app.documents.prepared import collector_paused
+
+    collections: list[int] = []
+
+    def record(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.enable()
+    gc.callbacks.append(record)
+    try:
+        with collector_paused():
+            pass
+    finally:
+        gc.callbacks.remove(record)
+    assert collections == []
