@@ -139,6 +139,8 @@ class Settings:
     apq_max_bytes: int = 16 * 1024 * 1024  # in-process backend only
     # Parsed, validated and planned documents kept per process (app.documents.prepared).
     document_cache_max_bytes: int = 32 * 1024 * 1024
+    # ... and at most this many garbage-collector objects: each full collection walks them.
+    document_cache_max_objects: int = 50_000
     trusted_documents: Path | None = None
     environment: str = "development"  # "production" turns introspection off
     # Rate limiting (0 turns a window off); keyed by token subject, else client IP.
@@ -267,6 +269,9 @@ class Settings:
             document_cache_max_bytes=_int(
                 env, "VANTA_DOCUMENT_CACHE_MAX_BYTES", 32 * 1024 * 1024, minimum=0
             ),
+            document_cache_max_objects=_int(
+                env, "VANTA_DOCUMENT_CACHE_MAX_OBJECTS", 50_000, minimum=0
+            ),
             trusted_documents=_existing_file(env, "VANTA_TRUSTED_DOCUMENTS"),
             environment=environment,
             rate_limit_per_minute=_int(env, "VANTA_RATE_LIMIT_PER_MINUTE", 100),
@@ -385,6 +390,7 @@ KNOWN_VARIABLES = frozenset(
         "VANTA_DB_POOL_MIN",
         "VANTA_DEBUG",
         "VANTA_DOCUMENT_CACHE_MAX_BYTES",
+        "VANTA_DOCUMENT_CACHE_MAX_OBJECTS",
         "VANTA_ENV",
         "VANTA_FASTPATH",
         "VANTA_GRAPHIQL",

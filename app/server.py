@@ -82,6 +82,7 @@ def create_app(
     app[DOCUMENTS] = PreparedDocuments(
         schema,
         max_bytes=settings.document_cache_max_bytes,
+        max_objects=settings.document_cache_max_objects,
         default_ttl=settings.cache_ttl_seconds,
         budget=budget_for(settings),
     )
@@ -126,7 +127,7 @@ def create_app(
     return app
 
 
-GC_THRESHOLDS = (20_000, 50, 100)
+GC_THRESHOLDS = (20_000, 10, 10)
 
 
 async def freeze_startup_heap(app: web.Application) -> None:
@@ -141,8 +142,10 @@ async def freeze_startup_heap(app: web.Application) -> None:
     gc.freeze()
     # A request allocates thousands of objects that all live until its response is sent:
     # at the default 700 the young generation is collected several times per request,
-    # each pass finding nothing to free. 20,000 (and older generations scanned less
-    # often) cut CPU per request by 15-35% in `python -m bench.cpu`-style runs.
+    # each pass finding nothing to free; 20,000 cuts that (`python -m bench.cpu --gc server`
+    # against `--gc default`). The older generations keep Python's 10 and 10: collected
+    # more rarely, cyclic garbage (graphql-core's validation leaves some) piled up to
+    # hundreds of MiB in `python -m bench.soak`.
     gc.set_threshold(*GC_THRESHOLDS)
 
 

@@ -29,6 +29,7 @@ from graphql import GraphQLError, parse, specified_rules, validate
 
 from app.config import Settings
 from app.documents.precheck import DocumentBudget, budget_for, precheck_document
+from bench.gc_serve import MIN_MS, pauses
 from bench.server import wait_until_up
 from schema.build import build_schema
 
@@ -160,8 +161,11 @@ def report_validation(settings: Settings) -> float:
     return worst
 
 
-def healthz_under_load(settings: Settings, dsn: str, seconds: float, port: int) -> None:
-    """p50/p99 of /healthz while two clients send the hostile documents without pause."""
+def healthz_under_load(
+    settings: Settings, dsn: str, seconds: float, port: int, clients: int = 2
+) -> None:
+    """p50/p99 of /healthz while ``clients`` clients send the hostile documents without
+    pause (0: the same probe on an idle server, the machine's own floor)."""
     from bench.server import running_server
 
     env = dict(os.environ)
@@ -178,17 +182,21 @@ def healthz_under_load(settings: Settings, dsn: str, seconds: float, port: int) 
     documents = [query for _, _, query in hostile_documents(settings)]
     log = Path(".vanta/bench-hostile/server.log")
     log.parent.mkdir(parents=True, exist_ok=True)
-    with running_server(env, log) as server:
+    # The server runs under bench.gc_serve, so its collections are timed too.
+    command = [sys.executable, "-m", "bench.gc_serve", "serve"]
+    with running_server(env, log, command) as server:
         base = server.url.rsplit("/", 1)[0]
         wait_until_up(base + "/healthz")
         stop = threading.Event()
         sent = [0]
 
-        def attack() -> None:
+        def attack(client: int) -> None:
             i = 0
             while not stop.is_set():
-                # A changed comment each time: no cache of raw text can help.
-                body = orjson.dumps({"query": f"# {i}\n" + documents[i % len(documents)]})
+                # A changed comment each time, and another per client: no cache of raw
+                # text can help (with one counter for both, every text came twice).
+                comment = f"# {client}-{i}\n"
+                body = orjson.dumps({"query": comment + documents[i % len(documents)]})
                 request = urllib.request.Request(
                     server.url, data=body, headers={"Content-Type": "application/json"}
                 )
@@ -197,10 +205,13 @@ def healthz_under_load(settings: Settings, dsn: str, seconds: float, port: int) 
                 i += 1
                 sent[0] += 1
 
-        attackers = [threading.Thread(target=attack, daemon=True) for _ in range(2)]
+        attackers = [
+            threading.Thread(target=attack, args=(k,), daemon=True) for k in range(clients)
+        ]
         for thread in attackers:
             thread.start()
         latencies = []
+        load_started = time.time()
         deadline = time.perf_counter() + seconds
         while time.perf_counter() < deadline:
             started = time.perf_counter()
@@ -208,14 +219,23 @@ def healthz_under_load(settings: Settings, dsn: str, seconds: float, port: int) 
             latencies.append((time.perf_counter() - started) * 1000)
             time.sleep(0.01)
         stop.set()
+        load_ended = time.time()
         for thread in attackers:
             thread.join()
+    collections = pauses(log, load_started, load_ended)
     latencies.sort()
     p50 = latencies[len(latencies) // 2]
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     print(
         f"  /healthz under hostile load: p50 {p50:.1f} ms, p99 {p99:.1f} ms "
         f"({len(latencies)} probes, {sent[0]} hostile requests in {seconds:.0f} s)"
+    )
+    full = sorted(ms for generation, ms in collections if generation == 2)
+    young = sorted(ms for generation, ms in collections if generation < 2)
+    print(
+        f"  garbage collections meanwhile: {len(full)} full, longest {max(full, default=0):.1f}"
+        f" ms; {len(young)} young of {MIN_MS:.0f} ms or more, longest "
+        f"{max(young, default=0):.1f} ms"
     )
 
 
@@ -225,6 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limits", choices=["on", "off"], default="on")
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--port", type=int, default=8120)
+    parser.add_argument(
+        "--clients", type=int, default=2, help="hostile clients (0: the idle floor)"
+    )
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     if args.limits == "off":
@@ -232,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"hostile documents, prechecks {args.limits} ({budget_for(settings)}):")
     report_validation(settings)
     if args.http:
-        healthz_under_load(settings, args.http, args.seconds, args.port)
+        healthz_under_load(settings, args.http, args.seconds, args.port, args.clients)
     return 0
 
 

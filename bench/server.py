@@ -11,7 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,14 +161,20 @@ def post_graphql(url: str, payload: dict[str, Any], token: str, timeout: float =
 
 
 @contextmanager
-def running_server(env: Mapping[str, str], log: Path) -> Iterator[Server]:
-    """Spawn `vanta serve` with ``env`` (VANTA_PORT must be set); always stop it afterwards."""
+def running_server(
+    env: Mapping[str, str], log: Path, command: Sequence[str] | None = None
+) -> Iterator[Server]:
+    """Spawn `vanta serve` (or ``command``) with ``env`` (VANTA_PORT must be set); always
+    stop it afterwards."""
     log.parent.mkdir(parents=True, exist_ok=True)
     url = f"http://127.0.0.1:{env['VANTA_PORT']}/graphql"
     with log.open("wb") as sink:
         spawned = time.perf_counter()
         process = subprocess.Popen(
-            [str(VANTA), "serve"], env=dict(env), stdout=sink, stderr=subprocess.STDOUT
+            list(command or [str(VANTA), "serve"]),
+            env=dict(env),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
         )
         try:
             yield Server(process, spawned, url, log)

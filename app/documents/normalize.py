@@ -12,14 +12,29 @@ from __future__ import annotations
 import hashlib
 
 from graphql import GraphQLSyntaxError
-from graphql.language import Lexer, Source, TokenKind
+from graphql.language import Lexer, Source, Token, TokenKind
 
-__all__ = ["DocumentTooLong", "normalize_document", "normalized_digest"]
+__all__ = ["DocumentTooLong", "drop_back_links", "normalize_document", "normalized_digest"]
 
 # Tokens that would run together without a separator: `a b`, `1 a`, `a 1`, `1 2`; and
 # two strings, since `"" "x"` written as `"""x"` opens a block string.
 _WORDS = frozenset({TokenKind.NAME, TokenKind.INT, TokenKind.FLOAT})
 _STRINGS = frozenset({TokenKind.STRING, TokenKind.BLOCK_STRING})
+
+
+def drop_back_links(token: Token) -> Token:
+    """Clear ``prev`` on ``token`` and on every token before it still linked back; return it.
+
+    graphql-core's lexer links tokens both ways, comments included, so every lexed text
+    leaves a chain of cycles that only the garbage collector can free (one pass per
+    request over the prechecks, the normalizer and the parser). Called on each token a
+    lexer returns, the chain is singly linked: each token is freed by reference counting
+    as soon as the lexer moves past it.
+    """
+    current: Token | None = token
+    while current is not None and current.prev is not None:
+        current.prev, current = None, current.prev
+    return token
 
 
 class DocumentTooLong(GraphQLSyntaxError):
@@ -38,7 +53,7 @@ def normalize_document(query: str, max_tokens: int | None = None) -> str:
     parts: list[str] = []
     previous: TokenKind | None = None
     count = 0
-    token = lexer.advance()
+    token = drop_back_links(lexer.advance())
     while token.kind is not TokenKind.EOF:
         count += 1
         if max_tokens is not None and count > max_tokens:
@@ -50,7 +65,7 @@ def normalize_document(query: str, max_tokens: int | None = None) -> str:
             parts.append(" ")
         parts.append(query[token.start : token.end])
         previous = kind
-        token = lexer.advance()
+        token = drop_back_links(lexer.advance())
     return "".join(parts)
 
 

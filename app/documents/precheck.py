@@ -27,6 +27,7 @@ from graphql import GraphQLSyntaxError
 from graphql.language import Lexer, Source, TokenKind
 
 from app.config import Settings
+from app.documents.normalize import drop_back_links
 from app.errors import (
     SELECTION_TOO_WIDE,
     TOO_MANY_DIRECTIVES,
@@ -92,7 +93,7 @@ def precheck_document(query: str, budget: DocumentBudget) -> ApiError | None:
     type_condition_next = False  # `... on T`: T is a type, not a field
     max_tokens = budget.max_tokens
     try:
-        token = lexer.advance()
+        token = drop_back_links(lexer.advance())
         while token.kind is not TokenKind.EOF:
             tokens += 1
             if max_tokens is not None and tokens > max_tokens:
@@ -140,7 +141,7 @@ def precheck_document(query: str, budget: DocumentBudget) -> ApiError | None:
                             MSG_SELECTION_TOO_WIDE, budget.max_selections, SELECTION_TOO_WIDE
                         )
             previous = kind
-            token = lexer.advance()
+            token = drop_back_links(lexer.advance())
     except GraphQLSyntaxError:
         return None
     return None
