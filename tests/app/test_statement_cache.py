@@ -49,3 +49,12 @@ async def test_a_repeated_query_reuses_its_prepared_statement(
         assert await _prepared(pool) == after_first  # nothing prepared again
     finally:
         await pool.close()
+
+
+async def test_prepared_statements_are_planned_once(test_db: TestDatabase) -> None:
+    """Generic plans: PostgreSQL's "auto" re-plans our short statements on every execution."""
+    pool = await create_pool(test_db.url, min_size=1, max_size=1)
+    try:
+        assert await pool.fetchval("SHOW plan_cache_mode") == "force_generic_plan"
+    finally:
+        await pool.close()
