@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from app.db.documents import Executor
-from app.db.params import Params, like_pattern
+from app.db.params import Params, like_pattern, sql_limit
 
 __all__ = [
     "CompanyCriteria",
@@ -80,7 +80,7 @@ async def list_companies(
         where.append(f"(c.name, c.id) > ({params.add(after[0])}, {params.add(after[1])})")
     sql = (
         f"SELECT {COLUMNS} FROM companies c WHERE {' AND '.join(where) or 'TRUE'} "
-        f"ORDER BY c.name, c.id LIMIT {params.add(first + 1)}"
+        f"ORDER BY c.name, c.id LIMIT {sql_limit(first + 1)}"
     )
     rows = await db.fetch(sql, *params.values)
     return CompanyPage(rows[:first], len(rows) > first)

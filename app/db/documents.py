@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import asyncpg
 
-from app.db.params import Params
+from app.db.params import Params, sql_limit
 from app.db.projection import FULL, Projection
 
 __all__ = [
@@ -141,7 +141,7 @@ async def list_documents(
     select = projection.select_list(params)
     sql = (
         f"SELECT {select} FROM documents d {joins} WHERE {_where(where)} "
-        f"ORDER BY {_order(ascending)} LIMIT {params.add(first + 1)}"
+        f"ORDER BY {_order(ascending)} LIMIT {sql_limit(first + 1)}"
     )
     return _page(await db.fetch(sql, *params.values), first)
 
@@ -169,7 +169,7 @@ async def list_documents_for_companies(
         *_conditions(criteria, params),
         *_keyset(ascending, after, params),
     ]
-    limit = params.add(first + 1)
+    limit = sql_limit(first + 1)
     page = (
         f"SELECT * FROM documents d WHERE {_where(where)} "
         f"ORDER BY {_order(ascending)} LIMIT {limit}"
@@ -239,7 +239,7 @@ async def search_documents(
         f"SELECT {COLUMNS}, {rank} AS rank FROM documents d "
         "JOIN document_metadata m ON m.document_id = d.id "
         "CROSS JOIN websearch_to_tsquery('english', $1) AS q(query) "
-        f"WHERE {_where(where)} ORDER BY rank DESC, d.id DESC LIMIT {params.add(first + 1)}"
+        f"WHERE {_where(where)} ORDER BY rank DESC, d.id DESC LIMIT {sql_limit(first + 1)}"
     )
     return _page(await db.fetch(sql, *params.values), first)
 
@@ -258,7 +258,7 @@ async def rank_documents(
     sql = (
         f"SELECT {COLUMNS}, s.rank FROM unnest($1::bigint[], $2::float8[]) AS s(id, rank) "
         f"JOIN documents d ON d.id = s.id WHERE {_where(where)} "
-        f"ORDER BY s.rank DESC, d.id DESC LIMIT {params.add(first + 1)}"
+        f"ORDER BY s.rank DESC, d.id DESC LIMIT {sql_limit(first + 1)}"
     )
     return _page(await db.fetch(sql, *params.values), first)
 

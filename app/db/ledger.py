@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 
 from app.db.documents import Executor
-from app.db.params import Params
+from app.db.params import Params, sql_limit
 
 __all__ = [
     "LedgerCriteria",
@@ -100,7 +100,7 @@ async def list_entries_for_companies(
         f"SELECT {COLUMNS} FROM unnest($1::bigint[]) AS k(company_id) "
         f"CROSS JOIN LATERAL (SELECT * FROM ledger_entries l WHERE {' AND '.join(where)} "
         "ORDER BY l.transaction_date DESC, l.id DESC "
-        f"LIMIT {params.add(first + 1)}) l"
+        f"LIMIT {sql_limit(first + 1)}) l"
     )
     grouped: dict[int, list[asyncpg.Record]] = {cid: [] for cid in company_ids}
     for row in await db.fetch(sql, *params.values):

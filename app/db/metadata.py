@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from app.db.documents import Executor
-from app.db.params import Params
+from app.db.params import Params, sql_limit
 from app.domain import FIELDS, READ_FIELDS  # one list of metadata fields for every backend
 
 __all__ = [
@@ -139,7 +139,7 @@ async def search_metadata(
         f"SELECT d.id AS document_id, {rank} AS rank FROM document_metadata m "
         "JOIN documents d ON d.id = m.document_id "
         "CROSS JOIN websearch_to_tsquery('english', $1) AS q(query) "
-        f"WHERE {' AND '.join(where)} ORDER BY rank DESC, d.id DESC LIMIT {params.add(limit)}",
+        f"WHERE {' AND '.join(where)} ORDER BY rank DESC, d.id DESC LIMIT {sql_limit(limit)}",
         *params.values,
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Params", "like_pattern"]
+__all__ = ["Params", "like_pattern", "sql_limit"]
 
 
 class Params:
@@ -24,3 +24,12 @@ def like_pattern(text: str) -> str:
     """A ``%text%`` ILIKE pattern with the user's wildcards escaped (they match literally)."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def sql_limit(count: int) -> str:
+    """A LIMIT as a literal. Statements are planned once, generically (app/db/pool.py): with
+    the limit as a parameter the planner cannot see that a page is small, and on a million
+    documents chose to join whole tables instead of the page's rows."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise ValueError(f"a LIMIT must be a non-negative int, got {count!r}")
+    return str(count)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncpg
+import pytest
 
 from app.auth import Viewer
 from app.config import Settings
@@ -58,3 +59,12 @@ async def test_prepared_statements_are_planned_once(test_db: TestDatabase) -> No
         assert await pool.fetchval("SHOW plan_cache_mode") == "force_generic_plan"
     finally:
         await pool.close()
+
+
+def test_limits_are_literals_the_generic_plan_can_see() -> None:
+    from app.db.params import sql_limit
+
+    assert sql_limit(101) == "101"
+    for bad in (-1, True, "5; DROP TABLE documents", 1.5):
+        with pytest.raises(ValueError):
+            sql_limit(bad)  # type: ignore[arg-type]
