@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.db.params import Params
+from app.domain import READ_FIELDS  # the metadata fields read back (no text, no entities)
 
 __all__ = ["DOCUMENT_COLUMNS", "FULL", "JOINABLE", "Join", "JsonObject", "Projection", "Rendered"]
 
@@ -68,18 +69,7 @@ JOINABLE: dict[str, _Joinable] = {
         "m",
         "m.document_id = d.id",
         None,  # keyed by documents already checked against the scope
-        (
-            "document_id",
-            "tags",
-            "keywords",
-            "classification",
-            "summary",
-            "invoice_number",
-            "vendor_name",
-            "total_amount",
-            "currency",
-            "risk_score",
-        ),
+        ("document_id", *READ_FIELDS),
     ),
     "project": _Joinable(
         "projects p",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import Any
@@ -16,12 +17,13 @@ from app.config import Settings
 from app.db.pool import create_pool
 from app.db.session import DbSession
 from app.execution import execute_operation
+from app.migrate import apply_migrations
 from app.protocol import Operation, RequestError
 from loaders.factory import create_loaders
 from schema.build import VantaSchema, build_schema
 from schema.context import Context
 from tests.conftest import JWT_SECRET, TestDatabase, make_token
-from tests.world import World
+from tests.world import World, build_world
 
 
 @dataclass(frozen=True)
@@ -119,3 +121,30 @@ async def run_without_database(schema: Any, query: str, *, fast: bool) -> tuple[
         allow_mutations=False,
     )
     return orjson.dumps(outcome.body), outcome.path
+
+
+@asynccontextmanager
+async def world_database(
+    test_db: TestDatabase, adjust: Callable[[asyncpg.Connection, World], Awaitable[None]]
+) -> AsyncIterator[tuple[World, str]]:
+    """A database of its own with the test world, changed by ``adjust``: (world, url)."""
+    url = await test_db.create_empty()
+    await apply_migrations(url)
+    conn = await asyncpg.connect(url)
+    try:
+        async with conn.transaction():
+            world = await build_world(conn)
+            await adjust(conn, world)
+        yield world, url
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def executor_on(url: str, settings: Settings) -> AsyncIterator[Executor]:
+    """An Executor over its own pool on ``url``."""
+    pool = await create_pool(url, min_size=1, max_size=4)
+    try:
+        yield Executor(build_schema(), pool, settings)
+    finally:
+        await pool.close()

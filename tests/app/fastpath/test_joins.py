@@ -16,13 +16,11 @@ import asyncpg
 import pytest
 
 from app.auth import Viewer, decode_token
-from app.db.pool import create_pool
-from app.migrate import apply_migrations
-from schema.build import build_schema
-from tests.app.fastpath.conftest import Executor
+from app.config import Settings
+from tests.app.fastpath.conftest import Executor, executor_on, world_database
 from tests.app.fastpath.opgen import OperationGenerator
 from tests.conftest import JWT_SECRET, TestDatabase, make_token
-from tests.world import World, build_world
+from tests.world import World
 
 OPERATIONS = 300
 SEED = 20261202
@@ -51,48 +49,36 @@ HAND_WRITTEN = [
 ]
 
 
+async def _adjust(conn: asyncpg.Connection, world: World) -> None:
+    a_docs, b_docs = world.documents["a"], world.documents["b"]
+    road, bridge = world.projects["a"]
+    depot = world.projects["b"][0]
+    await conn.execute(
+        "DELETE FROM document_metadata WHERE document_id = ANY($1::bigint[])",
+        a_docs[1::3] + b_docs[::4],
+    )
+    await conn.execute(
+        "UPDATE documents SET project_id = $1 WHERE id = ANY($2::bigint[])",
+        road,
+        a_docs[::2],
+    )
+    await conn.execute("UPDATE documents SET project_id = $1 WHERE id = $2", bridge, a_docs[3])
+    # A project of another company: a viewer of company a must get null.
+    await conn.execute("UPDATE documents SET project_id = $1 WHERE id = $2", depot, a_docs[5])
+
+
 @pytest.fixture(scope="module")
 async def joined_world(test_db: TestDatabase) -> AsyncIterator[tuple[World, str]]:
-    url = await test_db.create_empty()
-    await apply_migrations(url)
-    conn = await asyncpg.connect(url)
-    try:
-        async with conn.transaction():
-            world = await build_world(conn)
-            a_docs, b_docs = world.documents["a"], world.documents["b"]
-            road, bridge = world.projects["a"]
-            depot = world.projects["b"][0]
-            await conn.execute(
-                "DELETE FROM document_metadata WHERE document_id = ANY($1::bigint[])",
-                a_docs[1::3] + b_docs[::4],
-            )
-            await conn.execute(
-                "UPDATE documents SET project_id = $1 WHERE id = ANY($2::bigint[])",
-                road,
-                a_docs[::2],
-            )
-            await conn.execute(
-                "UPDATE documents SET project_id = $1 WHERE id = $2", bridge, a_docs[3]
-            )
-            # A project of another company: a viewer of company a must get null.
-            await conn.execute(
-                "UPDATE documents SET project_id = $1 WHERE id = $2", depot, a_docs[5]
-            )
-        yield world, url
-    finally:
-        await conn.close()
+    async with world_database(test_db, _adjust) as made:
+        yield made
 
 
 @pytest.fixture(scope="module")
 async def joined_executor(
-    joined_world: tuple[World, str], settings: object
+    joined_world: tuple[World, str], settings: Settings
 ) -> AsyncIterator[Executor]:
-    _, url = joined_world
-    pool = await create_pool(url, min_size=1, max_size=4)
-    try:
-        yield Executor(build_schema(), pool, settings)  # type: ignore[arg-type]
-    finally:
-        await pool.close()
+    async with executor_on(joined_world[1], settings) as executor:
+        yield executor
 
 
 def _viewers(world: World) -> dict[str, Viewer]:

@@ -17,12 +17,10 @@ import orjson
 import pytest
 
 from app.auth import Viewer, decode_token
-from app.db.pool import create_pool
-from app.migrate import apply_migrations
-from schema.build import build_schema
-from tests.app.fastpath.conftest import Executor
+from app.config import Settings
+from tests.app.fastpath.conftest import Executor, executor_on, world_database
 from tests.conftest import JWT_SECRET, TestDatabase, make_token
-from tests.world import World, build_world
+from tests.world import World
 
 NASTY = "\x01\x1f\"\\/\n\t\r\b\f\x7f é€😀\u2028 <script>'"
 LIST = (
@@ -35,66 +33,58 @@ LIST = (
 LOOKUP = "query($id: ID!) { document(id: $id) { id uploadedAt m: metadata { t: tags } } }"
 
 
+async def _adjust(conn: asyncpg.Connection, world: World) -> None:
+    docs = world.documents["a"]
+    await conn.execute(
+        "UPDATE companies SET name = $1, industry = $1 WHERE id = $2",
+        NASTY,
+        world.companies["a"],
+    )
+    await conn.execute("UPDATE documents SET filename = $1 WHERE id = $2", NASTY, docs[0])
+    await conn.execute(
+        "UPDATE documents SET uploaded_at = '2025-03-04 05:06:07.000001+00', "
+        "mime_type = NULL, file_size = NULL WHERE id = $1",
+        docs[1],
+    )
+    await conn.execute(
+        "UPDATE documents SET uploaded_at = '0001-01-01 00:00:00+00' WHERE id = $1",
+        docs[2],
+    )
+    await conn.execute(
+        "UPDATE document_metadata SET tags = '{}', total_amount = $1, summary = $2, "
+        "currency = NULL WHERE document_id = $3",
+        Decimal("0.00"),
+        NASTY,
+        docs[3],
+    )
+    await conn.execute(
+        "UPDATE document_metadata SET total_amount = $1 WHERE document_id = $2",
+        Decimal("-123456789012.50"),
+        docs[4],
+    )
+    # GraphQL errors: a NULL tag (in [String!]) and an infinite timestamp.
+    await conn.execute(
+        "UPDATE document_metadata SET tags = ARRAY['x', NULL] WHERE document_id = $1",
+        world.documents["b"][0],
+    )
+    await conn.execute(
+        "UPDATE documents SET uploaded_at = 'infinity' WHERE id = $1",
+        world.documents["c"][0],
+    )
+
+
 @pytest.fixture(scope="module")
 async def rendered_world(test_db: TestDatabase) -> AsyncIterator[tuple[World, str]]:
-    url = await test_db.create_empty()
-    await apply_migrations(url)
-    conn = await asyncpg.connect(url)
-    try:
-        async with conn.transaction():
-            world = await build_world(conn)
-            docs = world.documents["a"]
-            await conn.execute(
-                "UPDATE companies SET name = $1, industry = $1 WHERE id = $2",
-                NASTY,
-                world.companies["a"],
-            )
-            await conn.execute("UPDATE documents SET filename = $1 WHERE id = $2", NASTY, docs[0])
-            await conn.execute(
-                "UPDATE documents SET uploaded_at = '2025-03-04 05:06:07.000001+00', "
-                "mime_type = NULL, file_size = NULL WHERE id = $1",
-                docs[1],
-            )
-            await conn.execute(
-                "UPDATE documents SET uploaded_at = '0001-01-01 00:00:00+00' WHERE id = $1",
-                docs[2],
-            )
-            await conn.execute(
-                "UPDATE document_metadata SET tags = '{}', total_amount = $1, summary = $2, "
-                "currency = NULL WHERE document_id = $3",
-                Decimal("0.00"),
-                NASTY,
-                docs[3],
-            )
-            await conn.execute(
-                "UPDATE document_metadata SET total_amount = $1 WHERE document_id = $2",
-                Decimal("-123456789012.50"),
-                docs[4],
-            )
-            # GraphQL errors: a NULL tag (in [String!]) and an infinite timestamp.
-            await conn.execute(
-                "UPDATE document_metadata SET tags = ARRAY['x', NULL] WHERE document_id = $1",
-                world.documents["b"][0],
-            )
-            await conn.execute(
-                "UPDATE documents SET uploaded_at = 'infinity' WHERE id = $1",
-                world.documents["c"][0],
-            )
-        yield world, url
-    finally:
-        await conn.close()
+    async with world_database(test_db, _adjust) as made:
+        yield made
 
 
 @pytest.fixture(scope="module")
 async def rendered_executor(
-    rendered_world: tuple[World, str], settings: object
+    rendered_world: tuple[World, str], settings: Settings
 ) -> AsyncIterator[Executor]:
-    _, url = rendered_world
-    pool = await create_pool(url, min_size=1, max_size=4)
-    try:
-        yield Executor(build_schema(), pool, settings)  # type: ignore[arg-type]
-    finally:
-        await pool.close()
+    async with executor_on(rendered_world[1], settings) as executor:
+        yield executor
 
 
 def _viewers(world: World) -> dict[str, Viewer]:
