@@ -259,38 +259,32 @@ RENDER_ALIASES = {
 }
 
 
-def _utc(value: str) -> str:
-    return f"({value} AT TIME ZONE 'UTC')"
+_UTC = "({ref} AT TIME ZONE 'UTC')"
+_ISO = (
+    f"to_char({_UTC}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN to_char({_UTC}, 'US') "
+    f"= '000000' THEN '' ELSE '.' || to_char({_UTC}, 'US') END || '+00:00'"
+)
+# kind -> the SQL giving a value's JSON text, and what must hold for it to be the scalar's
+# (None: nothing); every rendering is coalesced to 'null', never NULL.
+_RENDERINGS: dict[str, tuple[str, str | None]] = {
+    "id": ("to_json({ref}::text)::text", None),
+    "text": ("to_json({ref})::text", None),
+    "int": ("{ref}::text", None),
+    "decimal": ("to_json({ref}::text)::text", None),
+    # infinity is no datetime
+    "datetime": (f"to_json({_ISO})::text", "({ref} IS NULL OR isfinite({ref}))"),
+    # [String!]: a NULL item is a GraphQL error
+    "list": ("to_json({ref})::text", "({ref} IS NULL OR array_position({ref}, NULL) IS NULL)"),
+}
 
 
 def render_value(alias: str, column: str, kind: str) -> str:
     """The SQL giving the JSON text of ``alias.column`` (never NULL: 'null' instead)."""
-    ref = f"{alias}.{column}"
-    if kind == "id":
-        return f"coalesce(to_json({ref}::text)::text, 'null')"
-    if kind == "text":
-        return f"coalesce(to_json({ref})::text, 'null')"
-    if kind == "int":
-        return f"coalesce({ref}::text, 'null')"
-    if kind == "decimal":
-        return f"coalesce(to_json({ref}::text)::text, 'null')"
-    if kind == "datetime":
-        utc = _utc(ref)
-        text = (
-            f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN to_char({utc}, 'US') "
-            f"= '000000' THEN '' ELSE '.' || to_char({utc}, 'US') END || '+00:00'"
-        )
-        return f"coalesce(to_json({text})::text, 'null')"
-    if kind == "list":
-        return f"coalesce(to_json({ref})::text, 'null')"
-    raise ValueError(f"no rendering for {kind!r}")
+    template, _ = _RENDERINGS[kind]
+    return f"coalesce({template.format(ref=f'{alias}.{column}')}, 'null')"
 
 
 def render_check(alias: str, column: str, kind: str) -> str | None:
     """What must hold for the rendering to be what the scalar gives (else stock answers)."""
-    ref = f"{alias}.{column}"
-    if kind == "datetime":  # infinity is no datetime
-        return f"({ref} IS NULL OR isfinite({ref}))"
-    if kind == "list":  # [String!]: a NULL item is a GraphQL error
-        return f"({ref} IS NULL OR array_position({ref}, NULL) IS NULL)"
-    return None
+    _, check = _RENDERINGS[kind]
+    return None if check is None else check.format(ref=f"{alias}.{column}")

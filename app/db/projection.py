@@ -108,9 +108,6 @@ class Projection:
         if unknown:
             raise ValueError(f"unknown columns in a projection: {sorted(unknown)}")
 
-    def joins_relation(self, relation: str) -> bool:
-        return any(join.relation == relation for join in self.joins)
-
     def select_list(self, params: Params, alias: str = "d") -> str:
         """The SELECT list: document columns by name, joined ones as ``"<relation>.<col>"``,
         then the rendered objects as ``"rendered.<n>"`` (their static text in ``params``)."""
