@@ -2,7 +2,7 @@
 
 Its own database, with the values where a rendering could differ from the scalars'
 serialization: control characters, quotes, backslashes and non-ASCII text, timestamps with
-and without microseconds and at year 1, decimals at zero and negative, empty tag lists, and
+and without microseconds (trailing zeros too) and at years 1 and 9999, decimals at zero and negative, empty tag lists, and
 the values that are GraphQL errors (a NULL item in a [String!] list, an infinite timestamp),
 which must make the request fall back to stock execution and answer exactly as it does.
 """
@@ -61,6 +61,14 @@ async def _adjust(conn: asyncpg.Connection, world: World) -> None:
         "UPDATE document_metadata SET total_amount = $1 WHERE document_id = $2",
         Decimal("-123456789012.50"),
         docs[4],
+    )
+    # PostgreSQL's JSON text drops a fraction's trailing zeros (".5"); isoformat() does not.
+    await conn.execute(
+        "UPDATE documents SET uploaded_at = '2025-03-04 05:06:07.5+00' WHERE id = $1", docs[4]
+    )
+    await conn.execute(
+        "UPDATE companies SET created_at = '9999-12-31 23:59:59+00' WHERE id = $1",
+        world.companies["a"],
     )
     # GraphQL errors: a NULL tag (in [String!]) and an infinite timestamp.
     await conn.execute(
