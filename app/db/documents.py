@@ -113,7 +113,7 @@ async def documents_by_ids(
     params = Params(list(ids))
     where = ["d.id = ANY($1::bigint[])", *_scope(scope, params)]
     joins = projection.join_clauses(scope, params)
-    select = projection.select_list(params)
+    select = projection.select_list
     return await db.fetch(
         f"SELECT {select} FROM documents d {joins} WHERE {_where(where)}",
         *params.values,
@@ -138,7 +138,7 @@ async def list_documents(
         *_keyset(ascending, after, params),
     ]
     joins = projection.join_clauses(scope, params)
-    select = projection.select_list(params)
+    select = projection.select_list
     sql = (
         f"SELECT {select} FROM documents d {joins} WHERE {_where(where)} "
         f"ORDER BY {_order(ascending)} LIMIT {sql_limit(first + 1)}"
@@ -177,12 +177,11 @@ async def list_documents_for_companies(
     if projection.joins or projection.renders:
         joins = projection.join_clauses(scope, params)
         page = (
-            f"SELECT {projection.select_list(params)} FROM ({page}) d {joins} "
-            f"ORDER BY {_order(ascending)}"
+            f"SELECT {projection.select_list} FROM ({page}) d {joins} ORDER BY {_order(ascending)}"
         )
         select = "d.*"
     else:
-        select = projection.select_list(params)
+        select = projection.select_list
     sql = (
         f"SELECT {select} FROM unnest($1::bigint[]) AS k(company_id) CROSS JOIN LATERAL ({page}) d"
     )

@@ -13,6 +13,7 @@ the projection's ``build`` (made by the schema, which knows the types) reads the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,6 +101,7 @@ class Projection:
     build: Callable[[Any], Any] | None = field(default=None, compare=False)
     # Rendered objects, each one more column after the joins' (see "Rendered JSON").
     renders: tuple[Rendered, ...] = ()
+    _select: str = field(init=False, default="", compare=False, repr=False)
 
     def __post_init__(self) -> None:
         unknown = set(self.columns) - set(DOCUMENT_COLUMNS)
@@ -107,20 +109,23 @@ class Projection:
             unknown |= set(join.columns) - set(JOINABLE[join.relation].columns)
         if unknown:
             raise ValueError(f"unknown columns in a projection: {sorted(unknown)}")
-
-    def select_list(self, params: Params, alias: str = "d") -> str:
-        """The SELECT list: document columns by name, joined ones as ``"<relation>.<col>"``,
-        then the rendered objects as ``"rendered.<n>"`` (their static text in ``params``)."""
-        parts = [f"{alias}.{name}" for name in self.columns]
+        parts = [f"d.{name}" for name in self.columns]
         for join in self.joins:
             joinable = JOINABLE[join.relation]
             parts.extend(
                 f'{joinable.alias}.{name} AS "{join.relation}.{name}"' for name in join.columns
             )
         parts.extend(
-            f'{rendered.sql(params)} AS "rendered.{n}"' for n, rendered in enumerate(self.renders)
+            f'{rendered.sql()} AS "rendered.{n}"' for n, rendered in enumerate(self.renders)
         )
-        return ", ".join(parts)
+        object.__setattr__(self, "_select", ", ".join(parts))
+
+    @property
+    def select_list(self) -> str:
+        """The SELECT list: document columns by name, joined ones as ``"<relation>.<col>"``,
+        then the rendered objects as ``"rendered.<n>"``. Built once per projection (it
+        holds no parameter): a request only adds its own values."""
+        return self._select
 
     def join_clauses(self, scope: Sequence[int] | None, params: Params) -> str:
         """LEFT JOINs of the joined relations, each scoped as its own lookup is."""
@@ -142,8 +147,9 @@ FULL = Projection()
 # For plans whose every field PostgreSQL can render exactly as the GraphQL scalars would
 # (tests/app/fastpath/test_rendered.py holds the two side by side), the document statement
 # also returns each object's JSON text, ready for orjson.Fragment: no row decoding, no
-# object, no per-field completion in Python. Client text (response keys) only ever enters
-# as parameters, never as SQL.
+# object, no per-field completion in Python. Client text (response keys) enters the SQL only
+# as static literals, once it matched the GraphQL Name grammar (app/fastpath/rendering.py
+# renders nothing else) and ``_static``'s check of the whole text.
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,26 +171,35 @@ class Rendered:
     object: JsonObject
     checks: tuple[str, ...] = ()
 
-    def sql(self, params: Params) -> str:
-        text = _object_sql(self.object, params)
+    def sql(self) -> str:
+        text = _object_sql(self.object)
         if not self.checks:
             return text
         return f"CASE WHEN {' AND '.join(self.checks)} THEN {text} END"
 
 
-def _object_sql(obj: JsonObject, params: Params) -> str:
-    """``$1::text || <value> || $2::text ...``: static JSON text as parameters, values as
-    our own SQL expressions (each giving JSON text, never NULL)."""
+def _object_sql(obj: JsonObject) -> str:
+    """``'{"key":'::text || <value> || ...``: static JSON text as literals, values as our
+    own SQL expressions (each giving JSON text, never NULL)."""
     parts: list[str] = []
-    static = ""
     for position, (key, value) in enumerate(obj.members):
-        static += ("{" if position == 0 else ",") + key
-        parts.append(f"{params.add(static)}::text")
-        static = ""
-        parts.append(_object_sql(value, params) if isinstance(value, JsonObject) else value)
-    static += "}" if obj.members else "{}"
-    parts.append(f"{params.add(static)}::text")
+        parts.append(_static(("{" if position == 0 else ",") + key))
+        parts.append(_object_sql(value) if isinstance(value, JsonObject) else value)
+    parts.append(_static("}" if obj.members else "{}"))
     text = "(" + " || ".join(parts) + ")"
     if obj.null_when is not None:
         return f"(CASE WHEN {obj.null_when} THEN 'null' ELSE {text} END)"
     return text
+
+
+# Static JSON text: braces, commas, colons and quoted GraphQL names, never a single quote
+# or a backslash, so it is a literal as it stands (whatever standard_conforming_strings says).
+_STATIC_TEXT = re.compile(r'[{}\[\],:"_0-9A-Za-z]*')
+
+
+def _static(text: str) -> str:
+    """The literal of static JSON text. As parameters (as before), 20 keys of Q3 cost
+    encoding and sending on every execution of a statement prepared once anyway."""
+    if not _STATIC_TEXT.fullmatch(text):
+        raise ValueError(f"not static JSON text of GraphQL names: {text!r}")
+    return f"'{text}'::text"

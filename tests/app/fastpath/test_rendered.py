@@ -18,6 +18,9 @@ import pytest
 
 from app.auth import Viewer, decode_token
 from app.config import Settings
+from app.db.projection import JsonObject, Projection, Rendered
+from app.fastpath.plan import ObjectPlan, TypenameField
+from app.fastpath.rendering import render_spec
 from tests.app.fastpath.conftest import Executor, executor_on, world_database
 from tests.conftest import JWT_SECRET, TestDatabase, make_token
 from tests.world import World
@@ -132,3 +135,24 @@ async def test_values_that_are_graphql_errors_answer_as_stock(
     assert fast.path == "stock"
     assert (fast.status, fast.body) == (stock.status, stock.body)
     assert (b'"errors"' in stock.body) == (company == "b")
+
+
+def test_static_json_text_is_a_literal_only_when_it_holds_names_and_punctuation() -> None:
+    """Response keys become SQL literals: only GraphQL names and JSON punctuation pass, so
+    no quote or backslash can reach the statement text."""
+    obj = JsonObject((('"id":', "to_json(d.id::text)::text"), ('"x_1":', "'null'")))
+    sql = Rendered("rendered", obj).sql()
+    assert (
+        sql
+        == "('{\"id\":'::text || to_json(d.id::text)::text || ',\"x_1\":'::text || 'null' || '}'::text)"
+    )
+    assert "$" not in Projection(renders=(Rendered("r", obj),)).select_list
+    for key in ('"a\'b":', '"a\\\\b":', '"a b":', '"a\n":'):
+        with pytest.raises(ValueError):
+            Rendered("rendered", JsonObject(((key, "'null'"),))).sql()
+
+
+def test_a_key_that_is_no_graphql_name_is_never_rendered() -> None:
+    """Defence in depth: the rendering refuses a plan whose response key is not a Name."""
+    assert render_spec(ObjectPlan("Document", [TypenameField("__typename", "Document")]))
+    assert render_spec(ObjectPlan("Document", [TypenameField("a'b", "Document")])) is None
