@@ -65,7 +65,10 @@ async def _release(pool: asyncpg.Pool, conn: asyncpg.Connection, bound: float) -
     """
     if _cancelling() and not conn.is_closed():
         conn.terminate()
-    await pool.release(conn, timeout=bound)
+    # Outside a transaction a release does no I/O (VantaConnection sends no reset query),
+    # so it needs no bound: asyncpg would arm and cancel a timer for it on every query.
+    idle = not conn.is_closed() and not conn.is_in_transaction()
+    await pool.release(conn, timeout=None if idle else bound)
 
 
 def _timed_out() -> ApiError:

@@ -174,9 +174,16 @@ async def test_masked_error_request_id_is_in_the_log_line(
 class _RecordingPool:
     """A pool that hands out one fake connection and records how it is given back."""
 
-    def __init__(self, idle: int = 1) -> None:
+    def __init__(self, idle: int = 1, in_transaction: bool = False) -> None:
         self.released: list[dict[str, Any]] = []
         self.idle = idle
+        self.in_transaction = in_transaction
+
+    def is_closed(self) -> bool:
+        return False
+
+    def is_in_transaction(self) -> bool:
+        return self.in_transaction
 
     def get_idle_size(self) -> int:
         return self.idle
@@ -196,13 +203,17 @@ class _RecordingPool:
 
 
 async def test_a_released_connection_waits_for_the_server_at_most_the_acquire_timeout() -> None:
-    """Releasing a connection whose query was cancelled waits for the server to confirm;
-    unbounded, a hung server would keep every such connection (and a pool) forever."""
-    pool = _RecordingPool()
+    """Releasing a connection left in a transaction waits for the server's ROLLBACK;
+    unbounded, a hung server would keep every such connection (and a pool) forever. One
+    outside a transaction releases without I/O, so no timer is armed for it."""
+    pool = _RecordingPool(in_transaction=True)
     session = DbSession(pool, acquire_timeout=0.75)  # type: ignore[arg-type]
     assert await session.fetch("SELECT 1") == []
     assert pool.released == [{"timeout": 0.75}]
     assert session.round_trips == 1
+    idle = _RecordingPool()
+    assert await DbSession(idle, acquire_timeout=0.75).fetch("SELECT 1") == []  # type: ignore[arg-type]
+    assert idle.released == [{"timeout": None}]
 
 
 async def test_acquire_is_bounded_when_no_connection_is_idle() -> None:
