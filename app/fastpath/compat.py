@@ -19,7 +19,13 @@ from graphql.execution.collect_fields import (
     collect_fields,
     collect_subfields,
 )
-from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
+from graphql.execution.get_variable_signature import get_variable_signature
+from graphql.execution.values import (
+    VariableValues,
+    VariableValueSource,
+    get_argument_values,
+    get_variable_values,
+)
 from graphql.type.definition import GraphQLResolveInfoHelpers
 from strawberry import Schema
 from strawberry.schema.schema_converter import GraphQLCoreConverter
@@ -31,11 +37,13 @@ __all__ = [
     "FragmentDetails",
     "GraphQLResolveInfoHelpers",
     "GroupedFieldSet",
+    "VariableValueSource",
     "VariableValues",
     "collect_fields",
     "collect_subfields",
     "converted_arguments",
     "get_argument_values",
+    "get_variable_signature",
     "get_variable_values",
     "graphql_schema_of",
     "strawberry_field_of",

@@ -10,7 +10,6 @@ from typing import Any
 
 from strawberry import Schema
 
-from app.fastpath.compat import get_variable_values
 from app.fastpath.operation import FastOperation
 from app.fastpath.runner import RunState, run_plan
 from schema.prepared import UsePreparedDocument
@@ -38,9 +37,7 @@ async def execute_fast(
     Raises ``Fallback`` when a resolver, a loader or value completion meets an error:
     stock execution then re-runs the request and reports it exactly.
     """
-    variables = get_variable_values(
-        fast.schema, fast.operation.variable_definitions or (), variable_values or {}
-    )
+    variables = fast.variables.coerce(variable_values or {})
     if isinstance(variables, list):  # coercion errors: stock reports them
         return None
     plan = fast.plan(variables)

@@ -27,6 +27,7 @@ from graphql.language import Visitor
 from app.fastpath.compat import FragmentDetails, VariableValues
 from app.fastpath.compiler import Unsupported, compile_plan
 from app.fastpath.plan import ObjectPlan
+from app.fastpath.variables import VariableCoercion
 
 __all__ = ["VARIANTS_PER_DOCUMENT", "FastOperation", "fast_operation"]
 
@@ -43,6 +44,7 @@ class FastOperation:
     fragments: dict[str, FragmentDetails]
     fragment_definitions: dict[str, FragmentDefinitionNode]
     condition_variables: tuple[str, ...]  # variables deciding @skip/@include
+    variables: VariableCoercion
     plans: dict[tuple[Any, ...], ObjectPlan | None] = field(default_factory=dict)
 
     def plan(self, variables: VariableValues) -> ObjectPlan | None:
@@ -84,6 +86,7 @@ def fast_operation(
         {name: FragmentDetails(d) for name, d in definitions.items()},
         definitions,
         tuple(sorted(checks.condition_variables)),
+        VariableCoercion(schema, operation.variable_definitions or ()),
     )
 
 
