@@ -101,7 +101,10 @@ class Projection:
     build: Callable[[Any], Any] | None = field(default=None, compare=False)
     # Rendered objects, each one more column after the joins' (see "Rendered JSON").
     renders: tuple[Rendered, ...] = ()
-    _select: str = field(init=False, default="", compare=False, repr=False)
+    # The SELECT list: document columns by name, joined ones as ``"<relation>.<col>"``, then
+    # the rendered objects as ``"rendered.<n>"``. Built once (it holds no parameter): a
+    # request's statement only adds its own values.
+    select_list: str = field(init=False, default="", compare=False, repr=False)
 
     def __post_init__(self) -> None:
         unknown = set(self.columns) - set(DOCUMENT_COLUMNS)
@@ -118,14 +121,7 @@ class Projection:
         parts.extend(
             f'{rendered.sql()} AS "rendered.{n}"' for n, rendered in enumerate(self.renders)
         )
-        object.__setattr__(self, "_select", ", ".join(parts))
-
-    @property
-    def select_list(self) -> str:
-        """The SELECT list: document columns by name, joined ones as ``"<relation>.<col>"``,
-        then the rendered objects as ``"rendered.<n>"``. Built once per projection (it
-        holds no parameter): a request only adds its own values."""
-        return self._select
+        object.__setattr__(self, "select_list", ", ".join(parts))
 
     def join_clauses(self, scope: Sequence[int] | None, params: Params) -> str:
         """LEFT JOINs of the joined relations, each scoped as its own lookup is."""
@@ -198,8 +194,8 @@ _STATIC_TEXT = re.compile(r'[{}\[\],:"_0-9A-Za-z]*')
 
 
 def _static(text: str) -> str:
-    """The literal of static JSON text. As parameters (as before), 20 keys of Q3 cost
-    encoding and sending on every execution of a statement prepared once anyway."""
+    """The literal of static JSON text: as parameters, Q3's 20 keys were encoded and sent on
+    every execution of a statement that is prepared once anyway."""
     if not _STATIC_TEXT.fullmatch(text):
         raise ValueError(f"not static JSON text of GraphQL names: {text!r}")
     return f"'{text}'::text"

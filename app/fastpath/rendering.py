@@ -33,7 +33,8 @@ from schema.relations import Relation
 
 __all__ = ["RenderSpec", "render_spec"]
 
-_TYPE_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
+# A GraphQL Name: type names and response keys (keys become SQL literals: app.db.projection).
+_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +73,12 @@ def _object(
     null_when: str | None = None,
 ) -> JsonObject | None:
     table = RENDERABLE.get(plan.type_name)
-    if table is None or not _TYPE_NAME.fullmatch(plan.type_name):
+    if table is None or not _NAME.fullmatch(plan.type_name):
         return None
     alias, _ = RENDER_ALIASES[plan.type_name]
     members: list[tuple[str, str | JsonObject]] = []
     for field in plan.fields:
-        if not _TYPE_NAME.fullmatch(field.key):  # keys become SQL literals (app.db.projection)
+        if not _NAME.fullmatch(field.key):
             return None
         if isinstance(field, TypenameField):
             members.append((_key(field.key), f"'\"{plan.type_name}\"'"))

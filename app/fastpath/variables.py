@@ -37,10 +37,9 @@ __all__ = ["VariableCoercion"]
 
 @dataclass(frozen=True, slots=True)
 class _Leaf:
-    name: str
-    type: Any  # the leaf type (scalar or enum)
+    signature: Any  # graphql-core's, resolved once
+    type: Any  # the leaf type (scalar or enum), inside any NonNull
     non_null: bool
-    signature: Any
 
 
 class VariableCoercion:
@@ -77,7 +76,7 @@ def _leaves(
         leaf = type_.of_type if non_null else type_
         if not is_leaf_type(leaf):
             return None
-        leaves.append(_Leaf(signature.name, leaf, non_null, signature))
+        leaves.append(_Leaf(signature, leaf, non_null))
     return tuple(leaves)
 
 
@@ -87,7 +86,7 @@ def _coerce_leaves(leaves: tuple[_Leaf, ...], inputs: dict[str, Any]) -> Variabl
     sources: dict[str, Any] = {}
     coerced: dict[str, Any] = {}
     for leaf in leaves:
-        name = leaf.name
+        name = leaf.signature.name
         value = inputs.get(name, Undefined)
         if value is Undefined:
             if leaf.non_null:

@@ -2,9 +2,10 @@
 
 Its own database, with the values where a rendering could differ from the scalars'
 serialization: control characters, quotes, backslashes and non-ASCII text, timestamps with
-and without microseconds (trailing zeros too) and at years 1 and 9999, decimals at zero and negative, empty tag lists, and
-the values that are GraphQL errors (a NULL item in a [String!] list, an infinite timestamp),
-which must make the request fall back to stock execution and answer exactly as it does.
+and without microseconds (trailing zeros too) and at years 1 and 9999, decimals at zero and
+negative, empty tag lists, and the values that are GraphQL errors (a NULL item in a
+[String!] list, an infinite timestamp), which must make the request fall back to stock
+execution and answer exactly as it does.
 """
 
 from __future__ import annotations
