@@ -263,8 +263,8 @@ _UTC = "({ref} AT TIME ZONE 'UTC')"
 # datetime.isoformat() of a UTC value. Whole seconds (the common case) take PostgreSQL's
 # own JSON text of the timestamp (ISO 8601, 4-digit year, whatever DateStyle says) with
 # the offset added: to_char is the costliest call of a rendering (in Q2's 110 rows, this
-# cut the page statement's execution time by 8%, `python -m bench.statements` on the two
-# checkouts). Microseconds take to_char, because
+# cut the page statement's execution time by 8% in EXPLAIN ANALYZE before and after; `python
+# -m bench.statements` prints today's). Microseconds take to_char, because
 # PostgreSQL drops a fraction's trailing zeros and isoformat() writes all six digits.
 _ISO_JSON = (
     f"CASE WHEN date_trunc('second', {_UTC}) = {_UTC} "
