@@ -27,7 +27,7 @@ from loaders.keys import (
 )
 from loaders.source import Backends, Build, Fetch, Scope
 
-__all__ = ["Page"]
+__all__ = ["Page", "document_nodes"]
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -80,6 +80,14 @@ def many_by(column: str, rows: Rows) -> Fetch:
 
 
 companies = one_by_id(company_sql.companies_by_ids)
+
+
+def document_nodes(page: document_sql.DocumentPage, build: Build) -> Any:
+    """A page's nodes: its documents, or (read through an aggregated projection) their
+    rendered JSON, which only the fast path's filler reads."""
+    if page.rendered is not None:
+        return page.rendered
+    return [build(row) for row in page.rows]
 
 
 async def documents(b: Backends, scope: Scope, ids: Sequence[int], build: Build) -> list[Any]:
@@ -186,7 +194,7 @@ async def company_documents(
             projection=projection,
         )
         return {
-            cid: Page([build(r) for r in page.rows], page.has_next) for cid, page in pages.items()
+            cid: Page(document_nodes(page, build), page.has_next) for cid, page in pages.items()
         }
 
     return await _per_company(

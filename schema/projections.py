@@ -108,14 +108,17 @@ def document_projection(
     fields: Iterable[str] | None,
     joins: Mapping[str, Iterable[str]],
     renders: tuple[Rendered, ...] = (),
+    *,
+    aggregated: bool = False,
 ) -> Projection:
     """The projection reading ``fields`` of Document (None: all of them) and, per joined
     relation, those attributes of its object, and the ``renders`` (each document then holds
     its rendered JSON as an orjson.Fragment, or None where a check failed, under the
-    render's name). Unknown attributes raise KeyError."""
+    render's name); ``aggregated``: pages come back as one row each (app.db.projection).
+    Unknown attributes raise KeyError."""
     document = None if fields is None else frozenset(fields)
     joined = tuple(sorted((name, frozenset(attrs)) for name, attrs in joins.items()))
-    return _projection(document, joined, renders)
+    return _projection(document, joined, renders, aggregated)
 
 
 @lru_cache(maxsize=512)
@@ -123,6 +126,7 @@ def _projection(
     document: frozenset[str] | None,
     joins: tuple[tuple[str, frozenset[str]], ...],
     renders: tuple[Rendered, ...] = (),
+    aggregated: bool = False,
 ) -> Projection:
     attrs = list(_DOCUMENT) if document is None else _with_keys(_DOCUMENT, document, _DOCUMENT_KEYS)
     columns = _columns(_DOCUMENT, attrs)
@@ -144,7 +148,7 @@ def _projection(
         )
         position += 1
     build = source.builder(Document, entries)
-    return Projection(columns, tuple(join_list), build, renders)
+    return Projection(columns, tuple(join_list), build, renders, aggregated)
 
 
 def _with_keys(fields: _Fields, wanted: frozenset[str], keys: tuple[str, ...]) -> list[str]:

@@ -16,6 +16,7 @@ from app.db import documents as document_sql
 from app.errors import bad_input, not_found
 from app.metadata.documents import count_search, narrow_by_tag, search_page
 from app.monitoring import snapshot
+from loaders import batch
 from loaders.keys import SummaryKey
 from schema.aggregates import CountBucket, DocumentStatistics, FinancialSummary
 from schema.connection_field import connection_field
@@ -130,8 +131,7 @@ class Query:
         async def count() -> int:
             return await document_sql.count_documents(ctx.db, viewer.scope, criteria)
 
-        build = projection.build or Document.from_row
-        nodes = [build(row) for row in page.rows]
+        nodes = batch.document_nodes(page, projection.build or Document.from_row)
         return document_connection(nodes, page.has_next, count, kind=kind)
 
     @strawberry.field(description="Full-text search over document metadata, best match first.")

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import asyncpg
 
 from app.db.params import Params, sql_limit
-from app.db.projection import FULL, Projection
+from app.db.projection import FULL, Projection, RenderedNodes, aggregate, has_next
 
 __all__ = [
     "DocumentCriteria",
@@ -54,6 +54,8 @@ class DocumentCriteria:
 class DocumentPage:
     rows: list[asyncpg.Record]
     has_next: bool
+    # Read through an aggregated projection: the page's rendered JSON instead of rows.
+    rendered: RenderedNodes | None = None
 
 
 def _conditions(criteria: DocumentCriteria, params: Params) -> list[str]:
@@ -91,12 +93,17 @@ def _keyset(ascending: bool, after: tuple[datetime, int] | None, params: Params)
     return [f"(d.uploaded_at, d.id) {op} ({params.add(after[0])}, {params.add(after[1])})"]
 
 
-def _order(ascending: bool) -> str:
-    return "d.uploaded_at ASC, d.id ASC" if ascending else "d.uploaded_at DESC, d.id DESC"
+def _order(ascending: bool, alias: str = "d") -> str:
+    direction = "ASC" if ascending else "DESC"
+    return f"{alias}.uploaded_at {direction}, {alias}.id {direction}"
 
 
 def _page(rows: list[asyncpg.Record], first: int) -> DocumentPage:
     return DocumentPage(rows[:first], len(rows) > first)
+
+
+def _aggregated_page(row: asyncpg.Record, first: int) -> DocumentPage:
+    return DocumentPage([], has_next(row, first), RenderedNodes(row, first))
 
 
 def _where(parts: list[str]) -> str:
@@ -143,6 +150,9 @@ async def list_documents(
         f"SELECT {select} FROM documents d {joins} WHERE {_where(where)} "
         f"ORDER BY {_order(ascending)} LIMIT {sql_limit(first + 1)}"
     )
+    if projection.aggregated:
+        rows = await db.fetch(aggregate(projection, sql, _order(ascending, "p")), *params.values)
+        return _aggregated_page(rows[0], first)
     return _page(await db.fetch(sql, *params.values), first)
 
 
@@ -176,15 +186,21 @@ async def list_documents_for_companies(
     )
     if projection.joins or projection.renders:
         joins = projection.join_clauses(scope, params)
-        page = (
-            f"SELECT {projection.select_list} FROM ({page}) d {joins} ORDER BY {_order(ascending)}"
-        )
+        # (an aggregated page's arrays are ordered by the aggregates themselves)
+        order = "" if projection.aggregated else f" ORDER BY {_order(ascending)}"
+        page = f"SELECT {projection.select_list} FROM ({page}) d {joins}{order}"
         select = "d.*"
     else:
         select = projection.select_list
+    if projection.aggregated:  # one row per company
+        page = aggregate(projection, page, _order(ascending, "p"))
+        select = "k.company_id, d.*"
     sql = (
         f"SELECT {select} FROM unnest($1::bigint[]) AS k(company_id) CROSS JOIN LATERAL ({page}) d"
     )
+    if projection.aggregated:
+        rows = await db.fetch(sql, *params.values)
+        return {row["company_id"]: _aggregated_page(row, first) for row in rows}
     grouped: dict[int, list[asyncpg.Record]] = {cid: [] for cid in company_ids}
     for row in await db.fetch(sql, *params.values):
         grouped[row["company_id"]].append(row)

@@ -24,6 +24,7 @@ from typing import Any
 from graphql import GraphQLBoolean, GraphQLFloat, GraphQLID, GraphQLInt, GraphQLString
 from graphql.pyutils import Undefined, is_iterable
 
+from app.db.projection import RenderedNodes
 from app.fastpath.compat import strawberry_field_of
 from app.fastpath.complete import Children, Fallback, complete, leaf_completer, object_plan
 from app.fastpath.plan import (
@@ -115,11 +116,18 @@ def _object_list(shape: ListShape, child: Children) -> Callable[[Any], Any]:
 
 def _rendered_list(shape: ListShape, child: Any, plan: ObjectPlan) -> Callable[[Any], Any]:
     """A list of documents whose JSON PostgreSQL rendered: their fragments, when every one
-    holds it; otherwise (documents read without rendering) the usual object list."""
+    holds it, or the page's one array (an aggregated page: app.db.projection); otherwise
+    (documents read without rendering) the usual object list."""
     usual = _object_list(shape, child)
     add_rendered = child.rendered.extend
+    add_page = child.rendered.append
 
     def complete_rendered_list(value: Any) -> Any:
+        if value.__class__ is RenderedNodes:  # a whole page rendered as one array
+            if value.fragment is None:
+                raise Fallback("rendered object failed a check")
+            add_page(value)
+            return value.fragment
         key = plan.render_key
         if key is None or type(value) is not list:
             return usual(value)

@@ -32,6 +32,7 @@ from schema.relations import Relation
 __all__ = ["joined_key", "plan_projection"]
 
 _DOCUMENT = "Document"
+_CONNECTION = "DocumentConnection"
 
 
 def _leafy(shape: Shape) -> bool:
@@ -75,6 +76,25 @@ def _plans(plan: ObjectPlan) -> Iterator[ObjectPlan]:
             yield from _plans(child)
 
 
+def _nodes_only(plan: ObjectPlan) -> ObjectPlan | None:
+    """The plan of a connection's ``nodes`` when that is all the connection selects (with
+    ``__typename``): no cursor or count needs the documents' rows."""
+    if plan.type_name != _CONNECTION:
+        return None
+    nodes = [field for field in plan.fields if not isinstance(field, TypenameField)]
+    if len(nodes) != 1 or not isinstance(nodes[0], AttributeField) or nodes[0].attr != "nodes":
+        return None
+    return object_plan(nodes[0].shape)
+
+
+def _aggregated(root: ObjectPlan, documents: list[ObjectPlan]) -> bool:
+    """Whether pages may come back aggregated (app.db.projection): the operation's one
+    document plan is rendered and is the ``nodes`` of connections selecting nothing else."""
+    if len(documents) != 1 or documents[0].render is None:
+        return False
+    return any(_nodes_only(plan) is documents[0] for plan in _plans(root))
+
+
 def plan_projection(root: ObjectPlan) -> tuple[Projection | None, Projection | None]:
     """(projection, the same for a metadata store outside PostgreSQL: no metadata join, no
     rendering that needs it); (None, None) when the plan reads no documents, or reads them
@@ -82,19 +102,24 @@ def plan_projection(root: ObjectPlan) -> tuple[Projection | None, Projection | N
     documents = [plan for plan in _plans(root) if plan.type_name == _DOCUMENT]
     if not documents:
         return None, None
+    aggregated = _aggregated(root, documents)
     renders: dict[int, Rendered] = {}
     for plan in documents:
         if plan.render is not None and id(plan) not in renders:
             plan.render_key = f"rendered:{len(renders)}"
             spec = plan.render
             renders[id(plan)] = Rendered(plan.render_key, spec.object, spec.checks)
-    full = _projection(documents, renders, outside=False)
-    outside = _projection(documents, renders, outside=True)
+    full = _projection(documents, renders, outside=False, aggregated=aggregated)
+    outside = _projection(documents, renders, outside=True, aggregated=aggregated)
     return full, outside
 
 
 def _projection(
-    documents: list[ObjectPlan], renders: dict[int, Rendered], *, outside: bool
+    documents: list[ObjectPlan],
+    renders: dict[int, Rendered],
+    *,
+    outside: bool,
+    aggregated: bool,
 ) -> Projection | None:
     fields: set[str] | None = set()
     joins: dict[str, set[str]] = {}
@@ -122,4 +147,5 @@ def _projection(
         joins.pop("metadata", None)
     if fields is None and not joins and not rendered:
         return None
-    return document_projection(fields, joins, tuple(dict.fromkeys(rendered)))
+    unique = tuple(dict.fromkeys(rendered))
+    return document_projection(fields, joins, unique, aggregated=aggregated and len(unique) == 1)

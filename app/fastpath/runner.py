@@ -21,6 +21,7 @@ from graphql import FragmentDefinitionNode, GraphQLResolveInfo, GraphQLSchema
 from graphql import OperationDefinitionNode as Operation
 from graphql.pyutils import Path
 
+from app.db.projection import RenderedNodes
 from app.fastpath.compat import (
     GraphQLResolveInfoHelpers,
     VariableValues,
@@ -120,7 +121,13 @@ def _record_rendered(group: _Group, state: RunState) -> None:
     would have recorded them."""
     loaders = state.context.loaders
     for relation in group.plan.render.relations:
-        keys = [getattr(obj, relation.key) for obj in group.rendered]
+        attr = relation.key
+        keys = []
+        for rendered in group.rendered:  # documents, or aggregated pages of them
+            if rendered.__class__ is RenderedNodes:
+                keys.extend(rendered.keys(attr))
+            else:
+                keys.append(getattr(rendered, attr))
         loaders.record(relation.source, [key for key in keys if key is not None])
 
 

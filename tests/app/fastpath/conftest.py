@@ -32,9 +32,26 @@ class Result:
     body: bytes
     path: str
     round_trips: int
+    # What the loaders recorded for the response cache, and the SQL texts sent.
+    tags: frozenset[str] = frozenset()
+    statements: tuple[str, ...] = ()
 
     def json(self) -> Any:
         return orjson.loads(self.body)
+
+
+class _RecordingSession(DbSession):
+    """A DbSession that keeps the SQL text of every statement it sends."""
+
+    __slots__ = ("sent",)
+
+    def __init__(self, pool: asyncpg.Pool, acquire_timeout: float) -> None:
+        super().__init__(pool, acquire_timeout)
+        self.sent: list[str] = []
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        self.sent.append(sql)
+        return await super().fetch(sql, *args)
 
 
 @dataclass
@@ -56,22 +73,27 @@ class Executor:
     ) -> Result:
         # A generous wait for a connection: on a loaded machine the 2 s default could fail
         # one path only (a busy pool of 4), which would read as a difference between paths.
-        db = DbSession(self.pool, acquire_timeout=60.0)
+        db = _RecordingSession(self.pool, acquire_timeout=60.0)
+        tags: set[str] = set()
         context = Context(
             request=None,
             settings=replace(self.settings, fastpath_enabled=fast),
             db=db,
             pool=self.pool,
-            loaders=create_loaders(db, viewer),
+            loaders=create_loaders(db, viewer, cache_tags=tags),
             viewer=viewer,
             request_id="req-test",
+            cache_tags=tags,
         )
         request = Operation(query, variables, operation_name, None)
         try:
             outcome = await execute_operation(self.schema, request, context, allow_mutations=True)
         except RequestError as error:
             return Result(error.status, error.message.encode(), "request-error", db.round_trips)
-        return Result(outcome.status, orjson.dumps(outcome.body), outcome.path, db.round_trips)
+        body = orjson.dumps(outcome.body)
+        return Result(
+            outcome.status, body, outcome.path, db.round_trips, frozenset(tags), tuple(db.sent)
+        )
 
     async def both(
         self, query: str, variables: dict[str, Any] | None = None, viewer: Viewer | None = None
