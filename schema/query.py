@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 
@@ -13,6 +14,8 @@ from app.cache import tags
 from app.cursors import decode_cursor, encode_cursor
 from app.db import companies as company_sql
 from app.db import documents as document_sql
+from app.db.companies import CompanyCriteria
+from app.db.documents import DocumentCriteria
 from app.errors import bad_input, not_found
 from app.metadata.documents import count_search, narrow_by_tag, search_page
 from app.monitoring import snapshot
@@ -34,7 +37,7 @@ from schema.inputs import (
     document_criteria,
 )
 from schema.pages import DOCUMENT_ASC_CURSOR, DOCUMENT_CURSOR, SEARCH_CURSOR, document_connection
-from schema.relations import LOOKUP_METADATA_KEY, Lookup
+from schema.relations import LOOKUP_METADATA_KEY, ROOT_LIST_METADATA_KEY, Lookup, RootList
 from schema.system import SystemMetrics, ViewerInfo
 from schema.types import (
     COMPANY,
@@ -55,13 +58,107 @@ COMPANY_LOOKUP = Lookup(COMPANY)
 DOCUMENT_LOOKUP = Lookup(DOCUMENT)
 
 
+@dataclass(frozen=True, slots=True)
+class _CompanyArguments:
+    criteria: CompanyCriteria
+    first: int
+    after: tuple[str, int] | None
+
+
+def _company_arguments(
+    ctx: Any, first: int | None = 20, after: str | None = None, filter: CompanyFilter | None = None
+) -> _CompanyArguments:
+    checked = check_first(first, ctx.settings.max_page_size, 20)
+    criteria = company_criteria(filter)
+    after_key = decode_cursor(after, COMPANY_CURSOR, (str, int)) if after else None
+    return _CompanyArguments(criteria, checked, after_key)
+
+
+async def _company_page(ctx: Any, arguments: _CompanyArguments) -> Connection[Company]:
+    viewer = ctx.require_viewer()
+    criteria = arguments.criteria
+    page = await company_sql.list_companies(
+        ctx.db, viewer.scope, criteria, first=arguments.first, after=arguments.after
+    )
+    nodes = [Company.from_row(row) for row in page.rows]
+    ctx.cache_tags.add(tags.ALL_COMPANIES)
+    companies = ctx.loaders.of(COMPANY)
+    for node in nodes:
+        companies.prime(node.pk, node)
+        ctx.cache_tags.add(tags.company(node.pk))
+
+    def cursor_of(i: int) -> str:
+        return encode_cursor(COMPANY_CURSOR, nodes[i].name, nodes[i].pk)
+
+    async def count() -> int:
+        return await company_sql.count_companies(ctx.db, viewer.scope, criteria)
+
+    return Connection(nodes=nodes, has_next=page.has_next, cursor_of=cursor_of, count=count)
+
+
+COMPANY_LIST = RootList(_company_arguments, _company_page)
+
+
+@dataclass(frozen=True, slots=True)
+class _DocumentArguments:
+    criteria: DocumentCriteria
+    first: int
+    after: tuple[datetime, int] | None
+    ascending: bool
+
+
+def _document_arguments(
+    ctx: Any,
+    first: int | None = 20,
+    after: str | None = None,
+    filter: DocumentFilter | None = None,
+    order_by: DocumentOrder | None = DocumentOrder.UPLOADED_AT_DESC,
+) -> _DocumentArguments:
+    checked = check_first(first, ctx.settings.max_page_size, 20)
+    criteria = document_criteria(filter)
+    ascending = order_by is DocumentOrder.UPLOADED_AT_ASC
+    kind = DOCUMENT_ASC_CURSOR if ascending else DOCUMENT_CURSOR
+    after_key = decode_cursor(after, kind, (datetime, int)) if after else None
+    return _DocumentArguments(criteria, checked, after_key, ascending)
+
+
+async def _document_page(ctx: Any, arguments: _DocumentArguments) -> Connection[Document]:
+    viewer = ctx.require_viewer()
+    criteria = arguments.criteria
+    if criteria.company_id is not None and not viewer.can_see(criteria.company_id):
+        return empty_connection()
+    ctx.cache_tags.update(tags.document_list(viewer.scope, criteria.company_id))
+    companies = [criteria.company_id] if criteria.company_id is not None else viewer.scope
+    criteria = await narrow_by_tag(ctx.metadata, criteria, companies)
+    projection = ctx.loaders.projection  # the fast path's columns and joins, or all
+    page = await document_sql.list_documents(
+        ctx.db,
+        viewer.scope,
+        criteria,
+        first=arguments.first,
+        after=arguments.after,
+        ascending=arguments.ascending,
+        projection=projection,
+    )
+
+    async def count() -> int:
+        return await document_sql.count_documents(ctx.db, viewer.scope, criteria)
+
+    nodes = batch.document_nodes(page, projection.build or Document.from_row)
+    kind = DOCUMENT_ASC_CURSOR if arguments.ascending else DOCUMENT_CURSOR
+    return document_connection(nodes, page.has_next, count, kind=kind)
+
+
+DOCUMENT_LIST = RootList(_document_arguments, _document_page)
+
+
 @strawberry.type
 class Query:
     @strawberry.field(metadata={LOOKUP_METADATA_KEY: COMPANY_LOOKUP})
     async def company(self, info: strawberry.Info, id: strawberry.ID) -> Company | None:
         return await COMPANY_LOOKUP.resolve(info.context, id)
 
-    @strawberry.field
+    @strawberry.field(metadata={ROOT_LIST_METADATA_KEY: COMPANY_LIST})
     async def companies(
         self,
         info: strawberry.Info,
@@ -70,33 +167,14 @@ class Query:
         filter: CompanyFilter | None = None,
     ) -> Connection[Company]:
         ctx = info.context
-        viewer = ctx.require_viewer()
-        first = check_first(first, ctx.settings.max_page_size, 20)
-        criteria = company_criteria(filter)
-        after_key = decode_cursor(after, COMPANY_CURSOR, (str, int)) if after else None
-        page = await company_sql.list_companies(
-            ctx.db, viewer.scope, criteria, first=first, after=after_key
-        )
-        nodes = [Company.from_row(row) for row in page.rows]
-        ctx.cache_tags.add(tags.ALL_COMPANIES)
-        companies = ctx.loaders.of(COMPANY)
-        for node in nodes:
-            companies.prime(node.pk, node)
-            ctx.cache_tags.add(tags.company(node.pk))
-
-        def cursor_of(i: int) -> str:
-            return encode_cursor(COMPANY_CURSOR, nodes[i].name, nodes[i].pk)
-
-        async def count() -> int:
-            return await company_sql.count_companies(ctx.db, viewer.scope, criteria)
-
-        return Connection(nodes=nodes, has_next=page.has_next, cursor_of=cursor_of, count=count)
+        ctx.require_viewer()  # UNAUTHENTICATED before any argument's error
+        return await COMPANY_LIST.page(ctx, COMPANY_LIST.arguments(ctx, first, after, filter))
 
     @strawberry.field(metadata={LOOKUP_METADATA_KEY: DOCUMENT_LOOKUP})
     async def document(self, info: strawberry.Info, id: strawberry.ID) -> Document | None:
         return await DOCUMENT_LOOKUP.resolve(info.context, id)
 
-    @strawberry.field
+    @strawberry.field(metadata={ROOT_LIST_METADATA_KEY: DOCUMENT_LIST})
     async def documents(
         self,
         info: strawberry.Info,
@@ -106,33 +184,9 @@ class Query:
         order_by: DocumentOrder | None = DocumentOrder.UPLOADED_AT_DESC,
     ) -> Connection[Document]:
         ctx = info.context
-        viewer = ctx.require_viewer()
-        first = check_first(first, ctx.settings.max_page_size, 20)
-        criteria = document_criteria(filter)
-        ascending = order_by is DocumentOrder.UPLOADED_AT_ASC
-        kind = DOCUMENT_ASC_CURSOR if ascending else DOCUMENT_CURSOR
-        after_key = decode_cursor(after, kind, (datetime, int)) if after else None
-        if criteria.company_id is not None and not viewer.can_see(criteria.company_id):
-            return empty_connection()
-        ctx.cache_tags.update(tags.document_list(viewer.scope, criteria.company_id))
-        companies = [criteria.company_id] if criteria.company_id is not None else viewer.scope
-        criteria = await narrow_by_tag(ctx.metadata, criteria, companies)
-        projection = ctx.loaders.projection  # the fast path's columns and joins, or all
-        page = await document_sql.list_documents(
-            ctx.db,
-            viewer.scope,
-            criteria,
-            first=first,
-            after=after_key,
-            ascending=ascending,
-            projection=projection,
-        )
-
-        async def count() -> int:
-            return await document_sql.count_documents(ctx.db, viewer.scope, criteria)
-
-        nodes = batch.document_nodes(page, projection.build or Document.from_row)
-        return document_connection(nodes, page.has_next, count, kind=kind)
+        ctx.require_viewer()  # UNAUTHENTICATED before any argument's error
+        arguments = DOCUMENT_LIST.arguments(ctx, first, after, filter, order_by)
+        return await DOCUMENT_LIST.page(ctx, arguments)
 
     @strawberry.field(description="Full-text search over document metadata, best match first.")
     async def search_documents(

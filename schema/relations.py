@@ -7,6 +7,7 @@ Source without a second copy of the logic. The cache tag comes with the Source.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,10 +16,19 @@ import strawberry
 from loaders.source import Source
 from schema.ids import parse_id
 
-__all__ = ["LOOKUP_METADATA_KEY", "RELATION_METADATA_KEY", "Lookup", "Relation", "relation"]
+__all__ = [
+    "LOOKUP_METADATA_KEY",
+    "RELATION_METADATA_KEY",
+    "ROOT_LIST_METADATA_KEY",
+    "Lookup",
+    "Relation",
+    "RootList",
+    "relation",
+]
 
 RELATION_METADATA_KEY = "relation"
 LOOKUP_METADATA_KEY = "lookup"
+ROOT_LIST_METADATA_KEY = "root_list"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +47,17 @@ class Lookup:
 
     async def resolve(self, context: Any, value: Any) -> Any:
         return await context.loaders.of(self.source).load(self.key_of(context, value))
+
+
+@dataclass(frozen=True, slots=True)
+class RootList:
+    """A root paged list (``Query.companies``) as two steps: ``arguments(ctx, **kwargs)``
+    checks the resolver's keyword arguments (BAD_USER_INPUT when one is wrong) and
+    ``page(ctx, checked)`` loads the connection. The resolver runs both; the fast path
+    checks arguments without variables once per plan and calls ``page`` directly."""
+
+    arguments: Callable[..., Any]
+    page: Callable[[Any, Any], Awaitable[Any]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,11 +38,14 @@ from app.fastpath.plan import (
     ObjectShape,
     RelationField,
     ResolverField,
+    RootListField,
     Shape,
     TypenameField,
 )
 
-ComputedField = MethodField | RelationField | ResolverField | ConnectionField | LookupField
+ComputedField = (
+    MethodField | RelationField | ResolverField | ConnectionField | LookupField | RootListField
+)
 
 __all__ = ["Filler", "compile_filler"]
 

@@ -18,7 +18,10 @@ from graphql import (
     GraphQLOutputType,
     GraphQLSchema,
     GraphQLString,
+    ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
+    VariableNode,
     is_leaf_type,
     is_list_type,
     is_non_null_type,
@@ -37,6 +40,7 @@ from app.fastpath.compat import (
     strawberry_field_of,
 )
 from app.fastpath.plan import (
+    COMPUTED,
     AttributeField,
     ConnectionField,
     FieldPlan,
@@ -48,13 +52,19 @@ from app.fastpath.plan import (
     ObjectShape,
     RelationField,
     ResolverField,
+    RootListField,
     Shape,
     TypenameField,
 )
 from app.fastpath.projecting import joined_key, plan_projection
 from app.fastpath.rendering import render_spec
 from schema.connection_field import CONNECTION_METADATA_KEY
-from schema.relations import LOOKUP_METADATA_KEY, RELATION_METADATA_KEY, Relation
+from schema.relations import (
+    LOOKUP_METADATA_KEY,
+    RELATION_METADATA_KEY,
+    ROOT_LIST_METADATA_KEY,
+    Relation,
+)
 
 __all__ = ["Unsupported", "compile_plan"]
 
@@ -103,7 +113,7 @@ def _object_plan(
     plan.render = render_spec(plan)
     for field in fields:
         child = None if isinstance(field, TypenameField) else _child_plan(field.shape)
-        if isinstance(field, RelationField | ResolverField | ConnectionField | LookupField) or (
+        if (isinstance(field, COMPUTED) and not isinstance(field, MethodField)) or (
             child is not None and not child.sync
         ):
             plan.sync = False
@@ -132,11 +142,15 @@ def _field_plan(
     metadata = definition.metadata or {}
     relation = metadata.get(RELATION_METADATA_KEY)
     connection = metadata.get(CONNECTION_METADATA_KEY)
+    memo = None if _uses_variables(node.arguments or ()) else {}
     if connection is not None and not is_root:
-        return ConnectionField(key, shape, connection, "pk", field_def, node, definition)
+        return ConnectionField(key, shape, connection, "pk", field_def, node, definition, memo)
     lookup = metadata.get(LOOKUP_METADATA_KEY)
     if lookup is not None and is_root:
         return LookupField(key, shape, lookup, field_def, node)
+    root_list = metadata.get(ROOT_LIST_METADATA_KEY)
+    if root_list is not None and is_root:
+        return RootListField(key, shape, root_list, field_def, node, definition, memo)
     method = _plain_method(definition.base_resolver)
     if not is_root and method is not None and relation is None and not field_def.args:
         return MethodField(key, shape, method)
@@ -149,6 +163,20 @@ def _field_plan(
     if isinstance(relation, Relation):
         return RelationField(key, shape, relation, joined_key(parent.name, relation, shape))
     return AttributeField(key, shape, definition.python_name)
+
+
+def _uses_variables(nodes: Any) -> bool:
+    """Whether a variable occurs in these argument (or nested value) nodes: then their
+    values differ between requests and cannot be checked once per plan."""
+    for node in nodes:
+        value = getattr(node, "value", node)
+        if isinstance(value, VariableNode):
+            return True
+        if isinstance(value, ListValueNode) and _uses_variables(value.values):
+            return True
+        if isinstance(value, ObjectValueNode) and _uses_variables(value.fields):
+            return True
+    return False
 
 
 def _plain_method(resolver: Any) -> Any:

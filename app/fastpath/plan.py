@@ -7,7 +7,7 @@ immutable afterwards; running it needs only the request's context and variables.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import FieldNode, GraphQLField, GraphQLObjectType, GraphQLOutputType
@@ -27,6 +27,7 @@ __all__ = [
     "ObjectShape",
     "RelationField",
     "ResolverField",
+    "RootListField",
     "Shape",
     "TypenameField",
 ]
@@ -131,6 +132,10 @@ class ConnectionField:
     field_def: GraphQLField
     field_node: FieldNode
     definition: Any
+    # Arguments without variables are checked once per plan: page size cap -> arguments;
+    # None: variables are involved, and ``variable_memo`` keeps them by value too.
+    memo: dict[int, Any] | None = field(default=None, compare=False)
+    variable_memo: dict[Any, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +151,22 @@ class LookupField:
     field_node: FieldNode
 
 
+@dataclass(frozen=True, slots=True)
+class RootListField:
+    """A root paged list (``companies``) as one call of its ``schema.relations.RootList``'s
+    ``page``, without the resolver: arguments converted and checked as the resolver
+    does, once per plan where no variable is involved (``memo``)."""
+
+    key: str
+    shape: Shape
+    spec: Any
+    field_def: GraphQLField
+    field_node: FieldNode
+    definition: Any
+    memo: dict[int, Any] | None = field(default=None, compare=False)
+    variable_memo: dict[Any, Any] = field(default_factory=dict, compare=False)
+
+
 FieldPlan = (
     TypenameField
     | AttributeField
@@ -154,9 +175,10 @@ FieldPlan = (
     | ResolverField
     | ConnectionField
     | LookupField
+    | RootListField
 )
 # Fields whose values are computed as a column before the level's dicts are filled.
-COMPUTED = (MethodField, RelationField, ResolverField, ConnectionField, LookupField)
+COMPUTED = (MethodField, RelationField, ResolverField, ConnectionField, LookupField, RootListField)
 
 
 @dataclass(slots=True)

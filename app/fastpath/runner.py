@@ -17,6 +17,7 @@ from inspect import isawaitable
 from operator import attrgetter
 from typing import Any
 
+import orjson
 from graphql import FragmentDefinitionNode, GraphQLResolveInfo, GraphQLSchema
 from graphql import OperationDefinitionNode as Operation
 from graphql.pyutils import Path
@@ -38,6 +39,7 @@ from app.fastpath.plan import (
     ObjectPlan,
     RelationField,
     ResolverField,
+    RootListField,
     TypenameField,
 )
 from schema.connection_field import PageArguments
@@ -169,6 +171,9 @@ async def _load(group: _Group, state: RunState, columns: dict[int, list[Any]]) -
             elif isinstance(field, LookupField):
                 lookups.append((index, len(awaitables)))
                 awaitables.append(_lookup(field, state))
+            elif isinstance(field, RootListField):
+                lookups.append((index, len(awaitables)))  # also one value for the one root
+                awaitables.append(_root_list(field, state))
             elif isinstance(field, ConnectionField):
                 arguments, keys, pages = _connection_pages(field, objs, state)
                 connections.append((index, field, arguments, keys, len(awaitables)))
@@ -230,14 +235,7 @@ def _connection_pages(
     """
     spec = field.spec
     try:
-        values = get_argument_values(field.field_def, field.field_node, state.variables)
-        kwargs = converted_arguments(state.schema, field.definition, values)
-        arguments = spec.arguments(
-            state.context,
-            kwargs.get("first", spec.default_first),
-            kwargs.get("after"),
-            kwargs.get("filter"),
-        )
+        arguments = _checked(field, state, _page_arguments)
         keys = [spec.key_of(getattr(obj, field.parent_key), arguments) for obj in objs]
     except Exception as error:
         raise Fallback(f"connection {field.key}") from error
@@ -248,6 +246,60 @@ def _connection_pages(
     if loader.cache:
         return arguments, keys, loader.load_many(list(dict.fromkeys(loadable)))
     return arguments, keys, asyncio.gather(*map(loader.load, loadable))
+
+
+def _page_arguments(field: ConnectionField, context: Any, kwargs: dict[str, Any]) -> Any:
+    spec = field.spec
+    first = kwargs.get("first", spec.default_first)
+    return spec.arguments(context, first, kwargs.get("after"), kwargs.get("filter"))
+
+
+def _list_arguments(field: RootListField, context: Any, kwargs: dict[str, Any]) -> Any:
+    return field.spec.arguments(context, **kwargs)
+
+
+# Checked arguments kept per plan field, by page size cap and argument values (the values
+# of variables differ between requests: a few kept, then forgotten all at once).
+MAX_CHECKED = 64
+
+
+def _checked(field: Any, state: RunState, check: Any) -> Any:
+    """The field's arguments as its resolver would check them, converted by Strawberry
+    once per plan and distinct values (conversion of an input object was a quarter of
+    Q1's calls). Checked arguments depend on nothing but the values and the page size
+    cap, never on the caller. Errors are not kept: each request falls back to stock,
+    which reports them."""
+    memo, cap = field.memo, state.context.settings.max_page_size
+    key: Any = cap
+    if memo is None:  # variables: the coerced values name the result
+        memo = field.variable_memo
+        values = get_argument_values(field.field_def, field.field_node, state.variables)
+        try:
+            key = (cap, orjson.dumps(values, option=orjson.OPT_SORT_KEYS))
+        except (TypeError, orjson.JSONEncodeError):
+            key = None
+        if key is not None and key in memo:
+            return memo[key]
+    elif cap in memo:
+        return memo[cap]
+    else:
+        values = get_argument_values(field.field_def, field.field_node, state.variables)
+    kwargs = converted_arguments(state.schema, field.definition, values)
+    arguments = check(field, state.context, kwargs)
+    if key is not None:
+        if len(memo) >= MAX_CHECKED:
+            memo.clear()
+        memo[key] = arguments
+    return arguments
+
+
+async def _root_list(field: RootListField, state: RunState) -> list[Any]:
+    """A root list's connection, in a one-element list (the root has one parent)."""
+    try:
+        arguments = _checked(field, state, _list_arguments)
+    except Exception as error:
+        raise Fallback(f"root list {field.key}") from error
+    return [await field.spec.page(state.context, arguments)]
 
 
 def _pages_by_parent(keys: list[Any], pages: list[Any], cached: bool) -> list[Any]:
@@ -283,7 +335,14 @@ async def _settle(awaitables: list[Any]) -> list[Any]:
     if not awaitables:
         return []
     coroutines = [a for a in awaitables if not isinstance(a, asyncio.Future)]
-    if coroutines:
+    if len(coroutines) == 1:  # nothing to run beside it: no task needed
+        try:
+            done = [await coroutines[0]]
+        except Exception as error:
+            done = [error]
+        _raise_first(done)
+        settled = iter(done)
+    elif coroutines:
         done = await asyncio.gather(*coroutines, return_exceptions=True)
         _raise_first(done)
         settled = iter(done)
