@@ -278,10 +278,11 @@ _ISO_JSON = (
 # kind -> the SQL giving a value's JSON text, and what must hold for it to be the scalar's
 # (None: nothing); every rendering is coalesced to 'null', never NULL.
 _RENDERINGS: dict[str, tuple[str, str | None]] = {
-    "id": ("to_json({ref}::text)::text", None),
+    # digits (and a sign and a point) need no escaping: quoted as they are, no to_json
+    "id": ("('\"' || {ref}::text || '\"')", None),
     "text": ("to_json({ref})::text", None),
     "int": ("{ref}::text", None),
-    "decimal": ("to_json({ref}::text)::text", None),
+    "decimal": ("('\"' || {ref}::text || '\"')", None),
     # infinity is no datetime
     "datetime": (_ISO_JSON, "({ref} IS NULL OR isfinite({ref}))"),
     # [String!]: a NULL item is a GraphQL error
@@ -289,10 +290,14 @@ _RENDERINGS: dict[str, tuple[str, str | None]] = {
 }
 
 
-def render_value(alias: str, column: str, kind: str) -> str:
-    """The SQL giving the JSON text of ``alias.column`` (never NULL: 'null' instead)."""
-    template, _ = _RENDERINGS[kind]
-    return f"coalesce({template.format(ref=f'{alias}.{column}')}, 'null')"
+def render_value(alias: str, column: str, kind: str, not_null: bool = False) -> str:
+    """The SQL giving the JSON text of ``alias.column``: 'null' for a NULL, except in a
+    NOT NULL column, which skips the coalesce (a sixth of Q2's rendering time). Such a
+    column is NULL only where its row is missing: inside an object that is then 'null'
+    itself, or a required relation whose check fails; any NULL that slipped through makes
+    the whole text NULL, and stock execution answers."""
+    value = _RENDERINGS[kind][0].format(ref=f"{alias}.{column}")
+    return value if not_null else f"coalesce({value}, 'null')"
 
 
 def render_check(alias: str, column: str, kind: str) -> str | None:

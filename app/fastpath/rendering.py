@@ -87,8 +87,8 @@ def _object(
             entry = table.get(field.attr)
             if entry is None or not _fits(field.shape, entry):
                 return None
-            column, _, _, _, kind = entry
-            members.append((_key(field.key), render_value(alias, column, kind)))
+            column, _, _, not_null, kind = entry
+            members.append((_key(field.key), render_value(alias, column, kind, not_null)))
             check = render_check(alias, column, kind)
             if check is not None:
                 checks.append(check)
