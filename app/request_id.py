@@ -18,16 +18,22 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # A fresh id is this process's random prefix and a counter: unique across processes and
 # restarts (the prefix has 64 random bits), and a fraction of uuid4's cost, which reads
 # the OS's random source on every request. Ids name requests in logs; they are no secret.
-_PREFIX = f"{secrets.token_hex(8)}"
+_PREFIX = secrets.token_hex(8)
 _counter = itertools.count(1)
-_pid = os.getpid()
+
+
+def _reseed() -> None:
+    """A forked worker gets a prefix of its own (checked at the fork, not per request:
+    os.getpid() is a system call)."""
+    global _PREFIX, _counter
+    _PREFIX, _counter = secrets.token_hex(8), itertools.count(1)
+
+
+os.register_at_fork(after_in_child=_reseed)
 
 
 def new_request_id() -> str:
     """A new id: 32 hex digits, like uuid4().hex: this process's prefix, then a counter."""
-    global _PREFIX, _counter, _pid
-    if os.getpid() != _pid:  # a forked worker: a prefix of its own
-        _PREFIX, _counter, _pid = secrets.token_hex(8), itertools.count(1), os.getpid()
     return f"{_PREFIX}{next(_counter):016x}"
 
 

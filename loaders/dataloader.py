@@ -240,6 +240,32 @@ class DataLoader(Generic[K, V]):
         future.add_done_callback(waiter.on_done)
         return future
 
+    async def load_here(self, keys: Sequence[K]) -> list[V]:
+        """As ``await load_many(keys)``, but the keys not loaded yet are loaded by the
+        calling task, in a batch no other key joins: for a caller that knows no other load
+        could join it (a root lookup alone at its level). Spares the dispatch's scheduled
+        callback, its task and the waiter's future."""
+        cache = self._slots
+        if self.max_batch_size is not None or (cache is not None and self._in_flight(keys)):
+            return await self.load_many(keys)  # batches of its own, or keys loading already
+        batch = _Batch(cache)
+        batch.dispatched = True  # nothing joins it
+        slots: list[Slot] = []
+        for key in keys:
+            slot = cache.get(key) if cache is not None else None
+            if slot is None:
+                slot = [key, batch, None, None, None]
+                batch.slots.append(slot)
+                if cache is not None:
+                    cache[key] = slot
+            slots.append(slot)
+        if batch.slots:
+            await self._load_batch(batch)
+        for slot in slots:
+            if slot[ERROR] is not None:
+                raise slot[ERROR]
+        return [slot[VALUE] for slot in slots]
+
     def prime(self, key: K, value: V, *, force: bool = False) -> None:
         """Answer ``key`` without loading it, e.g. with a row a list query fetched already.
 
@@ -271,6 +297,16 @@ class DataLoader(Generic[K, V]):
                 else:
                     waiter.batch_done()
 
+    def _in_flight(self, keys: Sequence[K]) -> bool:
+        """Whether one of ``keys`` waits in a batch that has not answered yet."""
+        cache = self._slots
+        assert cache is not None
+        for key in keys:
+            slot = cache.get(key)
+            if slot is not None and slot[BATCH] is not None:
+                return True
+        return False
+
     def _current_batch(self) -> _Batch:
         """The batch a new key joins: the open one, or a new one with its dispatch scheduled."""
         batch = self._batch
@@ -299,6 +335,10 @@ class DataLoader(Generic[K, V]):
         if batch.unwanted():
             batch.abandon()  # nobody wants these keys any more: skip the query
             return
+        await self._load_batch(batch)
+
+    async def _load_batch(self, batch: _Batch) -> None:
+        """Call ``load_fn`` for the batch's keys and answer them."""
         keys = [slot[KEY] for slot in batch.slots]
         try:
             values = list(await self.load_fn(keys))

@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from app.db.pool import release_at_once
 from app.errors import SERVICE_UNAVAILABLE, TIMEOUT, ApiError
 
 __all__ = ["REPLICA_RETRYABLE", "UNAVAILABLE", "DbSession", "ReadFailure", "Transaction"]
@@ -62,7 +63,12 @@ async def _release(pool: asyncpg.Pool, conn: asyncpg.Connection, bound: float) -
     (up to ``bound``), and a hung server never does: the request's TIMEOUT answered
     that much later than VANTA_REQUEST_TIMEOUT_SECONDS. A terminated connection releases at
     once; the server rolls back whatever it had open, and the pool opens a new one.
+
+    A connection with nothing to reset (no transaction, no cancellation in flight) goes
+    back at once, with no I/O to bound and none to wait for.
     """
+    if release_at_once(pool, conn):
+        return
     if _cancelling() and not conn.is_closed():
         conn.terminate()
     # Outside a transaction a release does no I/O (VantaConnection sends no reset query),

@@ -148,8 +148,12 @@ async def _load(group: _Group, state: RunState, columns: dict[int, list[Any]]) -
     connections: list[tuple[int, ConnectionField, PageArguments, list[Any], int]] = []
     lookups: list[tuple[int, int]] = []  # (field index, index in awaitables); root: one parent
     objs = group.objs
+    fields = group.plan.fields
+    if len(fields) == 1 and type(fields[0]) is LookupField:
+        columns[0] = await _lookup_alone(fields[0], state)
+        return
     try:
-        for index, field in enumerate(group.plan.fields):
+        for index, field in enumerate(fields):
             if isinstance(field, RelationField):
                 relation = field.relation
                 keys = list(map(attrgetter(relation.key), objs))
@@ -214,14 +218,28 @@ async def _load(group: _Group, state: RunState, columns: dict[int, list[Any]]) -
 
 def _lookup(field: LookupField, state: RunState) -> Any:
     """The future of a root lookup's one value, in a one-element list (the root level has
-    one parent); the argument is checked as the resolver checks it."""
+    one parent)."""
+    return state.context.loaders.of(field.lookup.source).load_many([_lookup_key(field, state)])
+
+
+async def _lookup_alone(field: LookupField, state: RunState) -> list[Any]:
+    """A root lookup alone at its level: no other load can join its batch, so it loads in
+    this task (``load_here``), with no dispatch task or future in between."""
+    key = _lookup_key(field, state)
+    try:
+        return await state.context.loaders.of(field.lookup.source).load_here([key])
+    except Exception as error:
+        raise Fallback("error while loading") from error
+
+
+def _lookup_key(field: LookupField, state: RunState) -> Any:
+    """The lookup's key; its argument checked as the resolver checks it."""
     lookup = field.lookup
     try:
         values = get_argument_values(field.field_def, field.field_node, state.variables)
-        key = lookup.key_of(state.context, values[lookup.argument])
+        return lookup.key_of(state.context, values[lookup.argument])
     except Exception as error:
         raise Fallback(f"lookup {field.key}") from error
-    return state.context.loaders.of(lookup.source).load_many([key])
 
 
 def _connection_pages(

@@ -393,3 +393,65 @@ async def test_load_many_makes_the_batches_of_a_future_per_key(
     """(With a max_batch_size above 1 a load_many spanning batches wakes once, when the last
     is answered, so later keys may group otherwise: the factory never uses one.)"""
     assert await _calls(roots, mode, ours=True) == await _calls(roots, mode, ours=False)
+
+
+async def test_load_here_loads_in_the_calling_task_and_caches_like_load_many() -> None:
+    """A root lookup alone at its level loads without a dispatch task."""
+    recorder = Recorder()
+    loader = DataLoader(recorder)
+    current = asyncio.current_task()
+    seen: list[Any] = []
+
+    async def load_fn(keys: list[Any]) -> list[Any]:
+        seen.append(asyncio.current_task())
+        return await recorder(keys)
+
+    loader.load_fn = load_fn
+    assert await loader.load_here([1, 2, 1]) == [10, 20, 10]
+    assert seen == [current] and recorder.calls == [[1, 2]]
+    assert await loader.load_here([2]) == [20]  # cached: no call
+    assert await loader.load_many([1, 3]) == [10, 30]
+    assert recorder.calls == [[1, 2], [3]]
+
+
+async def test_load_here_fails_with_its_first_failed_key_and_remembers_it() -> None:
+    error = ValueError("no 2")
+    recorder = Recorder(answer=lambda keys: [error if key == 2 else key * 10 for key in keys])
+    loader = DataLoader(recorder)
+    with pytest.raises(ValueError, match="no 2"):
+        await loader.load_here([1, 2])
+    with pytest.raises(ValueError, match="no 2"):
+        await loader.load_many([2])
+    assert recorder.calls == [[1, 2]]
+
+
+async def test_load_here_waits_for_keys_already_loading_in_a_batch() -> None:
+    recorder = Recorder(gated=True)
+    loader = DataLoader(recorder)
+    pending = loader.load_many([1])
+    here = asyncio.ensure_future(loader.load_here([1, 2]))
+    await asyncio.wait_for(recorder.entered.wait(), GUARD)
+    recorder.release.set()
+    assert await asyncio.wait_for(here, GUARD) == [10, 20]
+    assert await pending == [10]
+    assert recorder.calls == [[1, 2]]  # key 2 joined the open batch, key 1 loaded once
+
+
+async def test_load_here_keeps_the_batch_size_limit() -> None:
+    recorder = Recorder()
+    loader = DataLoader(recorder, max_batch_size=1, cache=False)
+    assert await loader.load_here([1, 2]) == [10, 20]
+    assert recorder.calls == [[1], [2]]
+
+
+async def test_load_here_cancelled_forgets_its_keys() -> None:
+    recorder = Recorder(gated=True)
+    loader = DataLoader(recorder)
+    here = asyncio.ensure_future(loader.load_here([1]))
+    await asyncio.wait_for(recorder.entered.wait(), GUARD)
+    here.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await here
+    recorder.gated = False
+    assert await loader.load_many([1]) == [10]  # queried again, not a cached cancellation
+    assert recorder.calls == [[1], [1]]
