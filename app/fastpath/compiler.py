@@ -42,6 +42,7 @@ from app.fastpath.compat import (
 from app.fastpath.plan import (
     COMPUTED,
     AttributeField,
+    CheckedArguments,
     ConnectionField,
     FieldPlan,
     LeafShape,
@@ -142,15 +143,15 @@ def _field_plan(
     metadata = definition.metadata or {}
     relation = metadata.get(RELATION_METADATA_KEY)
     connection = metadata.get(CONNECTION_METADATA_KEY)
-    memo = None if _uses_variables(node.arguments or ()) else {}
+    checked = CheckedArguments(None if _uses_variables(node.arguments or ()) else {})
     if connection is not None and not is_root:
-        return ConnectionField(key, shape, connection, "pk", field_def, node, definition, memo)
+        return ConnectionField(key, shape, connection, "pk", field_def, node, definition, checked)
     lookup = metadata.get(LOOKUP_METADATA_KEY)
     if lookup is not None and is_root:
         return LookupField(key, shape, lookup, field_def, node)
     root_list = metadata.get(ROOT_LIST_METADATA_KEY)
     if root_list is not None and is_root:
-        return RootListField(key, shape, root_list, field_def, node, definition, memo)
+        return RootListField(key, shape, root_list, field_def, node, definition, checked)
     method = _plain_method(definition.base_resolver)
     if not is_root and method is not None and relation is None and not field_def.args:
         return MethodField(key, shape, method)

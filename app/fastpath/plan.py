@@ -17,6 +17,7 @@ from schema.relations import Relation
 
 __all__ = [
     "AttributeField",
+    "CheckedArguments",
     "ConnectionField",
     "FieldPlan",
     "LeafShape",
@@ -116,6 +117,16 @@ class ResolverField:
     return_type: GraphQLOutputType
 
 
+@dataclass(slots=True)
+class CheckedArguments:
+    """A paged field's checked arguments, kept across requests (app/fastpath/runner.py
+    ``_checked``): ``constant`` by page size cap when no variable occurs in them (None
+    when one does), ``by_value`` by page size cap and the variables' values otherwise."""
+
+    constant: dict[int, Any] | None = None
+    by_value: dict[Any, Any] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class ConnectionField:
     """A per-parent paged list (``Company.documents``) as one step: its arguments checked
@@ -132,10 +143,7 @@ class ConnectionField:
     field_def: GraphQLField
     field_node: FieldNode
     definition: Any
-    # Arguments without variables are checked once per plan: page size cap -> arguments;
-    # None: variables are involved, and ``variable_memo`` keeps them by value too.
-    memo: dict[int, Any] | None = field(default=None, compare=False)
-    variable_memo: dict[Any, Any] = field(default_factory=dict, compare=False)
+    checked: CheckedArguments = field(default_factory=lambda: CheckedArguments(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,9 +161,9 @@ class LookupField:
 
 @dataclass(frozen=True, slots=True)
 class RootListField:
-    """A root paged list (``companies``) as one call of its ``schema.relations.RootList``'s
-    ``page``, without the resolver: arguments converted and checked as the resolver
-    does, once per plan where no variable is involved (``memo``)."""
+    """A root paged list (``companies``, ``documents``) as one call of its
+    ``schema.relations.RootList``'s ``page``, without the resolver: arguments converted and
+    checked as the resolver does, once per plan and argument values (``checked``)."""
 
     key: str
     shape: Shape
@@ -163,8 +171,7 @@ class RootListField:
     field_def: GraphQLField
     field_node: FieldNode
     definition: Any
-    memo: dict[int, Any] | None = field(default=None, compare=False)
-    variable_memo: dict[Any, Any] = field(default_factory=dict, compare=False)
+    checked: CheckedArguments = field(default_factory=lambda: CheckedArguments(), compare=False)
 
 
 FieldPlan = (

@@ -287,10 +287,10 @@ def _checked(field: Any, state: RunState, check: Any) -> Any:
     Q1's calls). Checked arguments depend on nothing but the values and the page size
     cap, never on the caller. Errors are not kept: each request falls back to stock,
     which reports them."""
-    memo, cap = field.memo, state.context.settings.max_page_size
+    memo, cap = field.checked.constant, state.context.settings.max_page_size
     key: Any = cap
     if memo is None:  # variables: the coerced values name the result
-        memo = field.variable_memo
+        memo = field.checked.by_value
         values = get_argument_values(field.field_def, field.field_node, state.variables)
         try:
             key = (cap, orjson.dumps(values, option=orjson.OPT_SORT_KEYS))
