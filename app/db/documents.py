@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import asyncpg
 
 from app.db.params import Params, sql_limit
-from app.db.projection import FULL, Projection, RenderedNodes, aggregate, has_next
+from app.db.projection import FULL, Projection, RenderedNodes, aggregate
 
 __all__ = [
     "DocumentCriteria",
@@ -103,7 +103,8 @@ def _page(rows: list[asyncpg.Record], first: int) -> DocumentPage:
 
 
 def _aggregated_page(row: asyncpg.Record, first: int) -> DocumentPage:
-    return DocumentPage([], has_next(row, first), RenderedNodes(row, first))
+    nodes = RenderedNodes(row, first)
+    return DocumentPage([], nodes.has_next, nodes)
 
 
 def _where(parts: list[str]) -> str:

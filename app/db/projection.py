@@ -33,7 +33,6 @@ __all__ = [
     "Rendered",
     "RenderedNodes",
     "aggregate",
-    "has_next",
 ]
 
 # Every column of ``documents``, in the order ``Document.from_row`` expects none of (by name).
@@ -59,6 +58,7 @@ class _Joinable:
     on: str
     scope_column: str | None  # the column the caller's scope applies to, as in the lookup
     columns: tuple[str, ...]  # what may be selected
+    parent_key: str  # the column of ``documents d`` that ``on`` matches (aggregated pages)
 
 
 # The single-valued relations of a document whose key is on the document row.
@@ -77,6 +77,7 @@ JOINABLE: dict[str, _Joinable] = {
             "status",
             "created_at",
         ),
+        "company_id",
     ),
     "metadata": _Joinable(
         "document_metadata m",
@@ -84,6 +85,7 @@ JOINABLE: dict[str, _Joinable] = {
         "m.document_id = d.id",
         None,  # keyed by documents already checked against the scope
         ("document_id", *READ_FIELDS),
+        "id",
     ),
     "project": _Joinable(
         "projects p",
@@ -91,6 +93,7 @@ JOINABLE: dict[str, _Joinable] = {
         "p.id = d.project_id",
         "p.company_id",
         ("id", "company_id", "name", "client", "value", "start_date", "end_date", "status"),
+        "project_id",
     ),
 }
 
@@ -226,21 +229,18 @@ def _static(text: str) -> str:
 # page with the JSON texts and the keys the cache tags name, in page order. Q2's ten
 # companies are then ten rows, not 110, and no document object is built.
 
-# The document column each joinable relation is keyed by, and the attribute holding it.
-_PARENT_KEYS = {"company": "company_id", "metadata": "id", "project": "project_id"}
-_KEY_ATTRS = {"company_id": "company_id", "id": "pk", "project_id": "project_id"}
-
 
 def aggregate(projection: Projection, page_sql: str, order: str) -> str:
     """The one-row form of ``page_sql`` (a page read through an aggregated projection,
-    its rows ordered by ``order`` over the alias ``p``): the rendered texts and the keys of
-    the joined relations (their cache tags), each in page order (NULL for an empty page),
-    and the row count. Only the keys the joins need are aggregated: each ordered aggregate
-    sorts its input on its own (PostgreSQL 15), which showed in Q2's execution time."""
+    its rows ordered by ``order`` over the alias ``p``): the rendered texts and, per joined
+    relation, its key on each document (its cache tags), each in page order (NULL for an
+    empty page), and the row count. Only the keys the joins need are aggregated: each
+    ordered aggregate sorts its input on its own (PostgreSQL 15), which showed in Q2's
+    execution time."""
     columns = ["count(*) AS rows", f'array_agg(p."rendered.0" ORDER BY {order}) AS rendered']
     for join in projection.joins:
-        key = _PARENT_KEYS[join.relation]
-        columns.append(f'array_agg(p.{key} ORDER BY {order}) AS "keys.{_KEY_ATTRS[key]}"')
+        key = JOINABLE[join.relation].parent_key
+        columns.append(f'array_agg(p.{key} ORDER BY {order}) AS "keys.{join.relation}"')
     return f"SELECT {', '.join(columns)} FROM ({page_sql}) p"
 
 
@@ -252,23 +252,17 @@ class RenderedNodes:
     Made only for a fast-path execution and read only by its filler (as Projection's
     documents are): nothing else sees a page of these."""
 
-    __slots__ = ("_row", "first", "fragment")
+    __slots__ = ("_row", "first", "fragment", "has_next")
 
     def __init__(self, row: Any, first: int) -> None:
+        """``row`` is ``aggregate``'s, of a page read with ``LIMIT first + 1``."""
         self._row, self.first = row, first
-        texts = row["rendered"] or []
-        if len(texts) > first:
-            texts = texts[:first]
+        self.has_next: bool = row["rows"] > first
+        texts = (row["rendered"] or [])[:first]
         self.fragment: orjson.Fragment | None = (
             None if None in texts else orjson.Fragment("[" + ",".join(texts) + "]")
         )
 
-    def keys(self, attr: str) -> list[Any]:
-        """Each document's value of ``attr`` (``pk``, ``company_id`` or ``project_id``: the
-        key of a relation the projection joins)."""
-        return (self._row[f"keys.{attr}"] or [])[: self.first]
-
-
-def has_next(row: Any, first: int) -> bool:
-    """Whether an aggregated page (read with ``LIMIT first + 1``) has more rows."""
-    return row["rows"] > first
+    def keys(self, relation: str) -> list[Any]:
+        """Each document's key of a relation the projection joins (``company``...)."""
+        return (self._row[f"keys.{relation}"] or [])[: self.first]

@@ -123,13 +123,12 @@ def _record_rendered(group: _Group, state: RunState) -> None:
     would have recorded them."""
     loaders = state.context.loaders
     for relation in group.plan.render.relations:
-        attr = relation.key
         keys = []
         for rendered in group.rendered:  # documents, or aggregated pages of them
             if rendered.__class__ is RenderedNodes:
-                keys.extend(rendered.keys(attr))
+                keys.extend(rendered.keys(relation.join))
             else:
-                keys.append(getattr(rendered, attr))
+                keys.append(getattr(rendered, relation.key))
         loaders.record(relation.source, [key for key in keys if key is not None])
 
 
