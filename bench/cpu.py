@@ -1,6 +1,6 @@
 """In-process CPU per request of Q1/Q2/Q3 through ``execute_operation``, fast path vs stock.
 
-`python -m bench.cpu [--gc default|server]` (same VANTA_BENCH_DATABASE_URL as bench.run; seeds
+`python -m bench.cpu [--gc default|server] [--calls]` (same VANTA_BENCH_DATABASE_URL as bench.run; seeds
 it when needed). ``--gc server`` (the default) collects like `vanta serve` does: start-up heap
 frozen after warm-up, young-generation threshold app.server.GC_THRESHOLDS; ``--gc default``
 keeps Python's, so the two runs show what the server's setting buys.
@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import gc
 import os
+import pstats
 import statistics
 import sys
 import time
 from dataclasses import replace
+from typing import Any
 
 from app.auth import Viewer
 from app.config import Settings
@@ -47,8 +50,19 @@ def _server_gc() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+async def _calls_per_request(once: Any) -> float:
+    """Python function calls per request (cProfile's count: the same on every run, however
+    busy the machine), over PER_BATCH requests."""
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(PER_BATCH):
+        await once()
+    profile.disable()
+    return pstats.Stats(profile).total_calls / PER_BATCH  # type: ignore[attr-defined]
+
+
 async def _measure(
-    dsn: str, company_id: int, document_id: int, server_gc: bool
+    dsn: str, company_id: int, document_id: int, server_gc: bool, calls: bool = False
 ) -> dict[str, dict[str, float]]:
     schema = build_schema()
     documents = PreparedDocuments(schema, max_bytes=1 << 24, default_ttl=60)
@@ -87,6 +101,8 @@ async def _measure(
                         await once()
                     samples.append((time.process_time() - started) * 1000 / PER_BATCH)
                 figures.setdefault(name, {})[mode] = statistics.median(samples)
+                if calls:
+                    figures[name][f"{mode} calls"] = await _calls_per_request(once)
     finally:
         await pool.close()
     return figures
@@ -95,15 +111,23 @@ async def _measure(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.cpu")
     parser.add_argument("--gc", choices=("server", "default"), default="server")
+    parser.add_argument("--calls", action="store_true", help="also Python calls per request")
     args = parser.parse_args(argv)
     with bench_database() as (dsn, source):
         data = asyncio.run(prepare(dsn, source))
-        figures = asyncio.run(_measure(dsn, data.company_id, data.document_id, args.gc == "server"))
+        figures = asyncio.run(
+            _measure(dsn, data.company_id, data.document_id, args.gc == "server", args.calls)
+        )
     print(f"garbage collection: {args.gc}")
-    print("query  fast CPU ms  stock CPU ms  stock/fast")
+    print(
+        "query  fast CPU ms  stock CPU ms  stock/fast" + ("  fast calls  stock calls" * args.calls)
+    )
     for name, by_mode in figures.items():
         fast, stock = by_mode["fast"], by_mode["stock"]
-        print(f"{name:<5}  {fast:11.3f}  {stock:12.3f}  {stock / fast:10.2f}")
+        line = f"{name:<5}  {fast:11.3f}  {stock:12.3f}  {stock / fast:10.2f}"
+        if args.calls:
+            line += f"  {by_mode['fast calls']:10.0f}  {by_mode['stock calls']:11.0f}"
+        print(line)
     return 0
 
 

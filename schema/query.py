@@ -106,6 +106,11 @@ class _DocumentArguments:
     after: tuple[datetime, int] | None
     ascending: bool
 
+    @property
+    def kind(self) -> str:
+        """The cursor kind of this order."""
+        return DOCUMENT_ASC_CURSOR if self.ascending else DOCUMENT_CURSOR
+
 
 def _document_arguments(
     ctx: Any,
@@ -145,8 +150,7 @@ async def _document_page(ctx: Any, arguments: _DocumentArguments) -> Connection[
         return await document_sql.count_documents(ctx.db, viewer.scope, criteria)
 
     nodes = batch.document_nodes(page, projection.build or Document.from_row)
-    kind = DOCUMENT_ASC_CURSOR if arguments.ascending else DOCUMENT_CURSOR
-    return document_connection(nodes, page.has_next, count, kind=kind)
+    return document_connection(nodes, page.has_next, count, kind=arguments.kind)
 
 
 DOCUMENT_LIST = RootList(_document_arguments, _document_page)
@@ -166,9 +170,7 @@ class Query:
         after: str | None = None,
         filter: CompanyFilter | None = None,
     ) -> Connection[Company]:
-        ctx = info.context
-        ctx.require_viewer()  # UNAUTHENTICATED before any argument's error
-        return await COMPANY_LIST.page(ctx, COMPANY_LIST.arguments(ctx, first, after, filter))
+        return await COMPANY_LIST.resolve(info.context, first=first, after=after, filter=filter)
 
     @strawberry.field(metadata={LOOKUP_METADATA_KEY: DOCUMENT_LOOKUP})
     async def document(self, info: strawberry.Info, id: strawberry.ID) -> Document | None:
@@ -183,10 +185,9 @@ class Query:
         filter: DocumentFilter | None = None,
         order_by: DocumentOrder | None = DocumentOrder.UPLOADED_AT_DESC,
     ) -> Connection[Document]:
-        ctx = info.context
-        ctx.require_viewer()  # UNAUTHENTICATED before any argument's error
-        arguments = DOCUMENT_LIST.arguments(ctx, first, after, filter, order_by)
-        return await DOCUMENT_LIST.page(ctx, arguments)
+        return await DOCUMENT_LIST.resolve(
+            info.context, first=first, after=after, filter=filter, order_by=order_by
+        )
 
     @strawberry.field(description="Full-text search over document metadata, best match first.")
     async def search_documents(

@@ -51,13 +51,19 @@ class Lookup:
 
 @dataclass(frozen=True, slots=True)
 class RootList:
-    """A root paged list (``Query.companies``) as two steps: ``arguments(ctx, **kwargs)``
-    checks the resolver's keyword arguments (BAD_USER_INPUT when one is wrong) and
-    ``page(ctx, checked)`` loads the connection. The resolver runs both; the fast path
-    checks arguments without variables once per plan and calls ``page`` directly."""
+    """A root paged list (``Query.companies``, ``Query.documents``) as two steps:
+    ``arguments(ctx, **kwargs)`` checks the resolver's keyword arguments (BAD_USER_INPUT
+    when one is wrong) and ``page(ctx, checked)`` loads the connection. The resolver runs
+    both (``resolve``); the fast path keeps checked arguments per plan and argument values
+    and calls ``page`` directly."""
 
     arguments: Callable[..., Any]
     page: Callable[[Any, Any], Awaitable[Any]]
+
+    async def resolve(self, context: Any, **kwargs: Any) -> Any:
+        """What the resolver returns: UNAUTHENTICATED before any argument's error."""
+        context.require_viewer()
+        return await self.page(context, self.arguments(context, **kwargs))
 
 
 @dataclass(frozen=True, slots=True)

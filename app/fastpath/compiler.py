@@ -143,7 +143,7 @@ def _field_plan(
     metadata = definition.metadata or {}
     relation = metadata.get(RELATION_METADATA_KEY)
     connection = metadata.get(CONNECTION_METADATA_KEY)
-    checked = CheckedArguments(None if _uses_variables(node.arguments or ()) else {})
+    checked = CheckedArguments(_uses_variables(node.arguments or ()))
     if connection is not None and not is_root:
         return ConnectionField(key, shape, connection, "pk", field_def, node, definition, checked)
     lookup = metadata.get(LOOKUP_METADATA_KEY)

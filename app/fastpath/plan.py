@@ -120,11 +120,11 @@ class ResolverField:
 @dataclass(slots=True)
 class CheckedArguments:
     """A paged field's checked arguments, kept across requests (app/fastpath/runner.py
-    ``_checked``): ``constant`` by page size cap when no variable occurs in them (None
-    when one does), ``by_value`` by page size cap and the variables' values otherwise."""
+    ``_checked``), by page size cap, and by the arguments' values when ``variables`` occur
+    in them."""
 
-    constant: dict[int, Any] | None = None
-    by_value: dict[Any, Any] = field(default_factory=dict)
+    variables: bool = True
+    kept: dict[Any, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

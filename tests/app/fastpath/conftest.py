@@ -16,6 +16,7 @@ from app.auth import Viewer, decode_token
 from app.config import Settings
 from app.db.pool import create_pool
 from app.db.session import DbSession
+from app.documents.prepared import PreparedDocuments
 from app.execution import execute_operation
 from app.migrate import apply_migrations
 from app.protocol import Operation, RequestError
@@ -61,6 +62,9 @@ class Executor:
     schema: VantaSchema
     pool: asyncpg.Pool
     settings: Settings
+    # Shared prepared documents (as the server's): plans kept across runs. None: each run
+    # prepares its document afresh.
+    documents: PreparedDocuments | None = None
 
     async def run(
         self,
@@ -87,7 +91,9 @@ class Executor:
         )
         request = Operation(query, variables, operation_name, None)
         try:
-            outcome = await execute_operation(self.schema, request, context, allow_mutations=True)
+            outcome = await execute_operation(
+                self.schema, request, context, allow_mutations=True, documents=self.documents
+            )
         except RequestError as error:
             return Result(error.status, error.message.encode(), "request-error", db.round_trips)
         body = orjson.dumps(outcome.body)

@@ -3,7 +3,14 @@ are checked once per plan, arguments from variables on every request, errors nev
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
 from app.auth import Viewer
+from app.documents.prepared import PreparedDocuments
+from app.fastpath import runner
 from tests.app.fastpath.conftest import Executor
 from tests.world import World
 
@@ -59,3 +66,28 @@ async def test_checked_arguments_follow_the_variables_values(
         pages.append([node["id"] for node in fast.json()["data"]["documents"]["nodes"]])
     assert pages[0] == pages[2] and pages[1] == pages[3] and pages[0] != pages[1]
     assert pages[0] == [str(i) for i in world.documents["a"][:2]]
+
+
+async def test_arguments_are_converted_once_per_plan_and_values(
+    executor: Executor, viewers: dict[str, Viewer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The keeping itself: without it, every request converts its arguments again."""
+    conversions: list[object] = []
+    convert = runner.converted_arguments
+
+    def counting(*args: Any) -> Any:
+        conversions.append(args)
+        return convert(*args)
+
+    monkeypatch.setattr(runner, "converted_arguments", counting)
+    admin = viewers["admin"]
+    documents = PreparedDocuments(executor.schema, max_bytes=1 << 20, default_ttl=60)
+    run = replace(executor, documents=documents).run  # plans kept, as in the server
+    assert (await run(NAMES, None, admin, fast=True)).path == "fast"
+    conversions.clear()
+    assert (await run(NAMES, None, admin, fast=True)).path == "fast"
+    assert conversions == []  # companies and documents: both kept
+    for n, converted in ((5, 1), (5, 0), (4, 1)):
+        conversions.clear()
+        assert (await run(BY_VARIABLE, {"n": n}, admin, fast=True)).path == "fast"
+        assert len(conversions) == converted, n
