@@ -59,6 +59,18 @@ class Served:
                 if re.search(pattern, line):
                     return line
 
+    async def booted_workers(self, count: int) -> set[int]:
+        """The pids of the first ``count`` workers gunicorn booted, read from its log.
+
+        The master forks its workers one by one (with a short random pause between them), so
+        the first answer can come before the second worker exists: wait for its log line.
+        """
+        booted = r"Booting worker with pid: \d+"
+        lines = [line for line in self.lines if re.search(booted, line)]
+        while len(lines) < count:
+            lines.append(await self.wait_for_line(booted))
+        return {int(line.rsplit(" ", 1)[1]) for line in lines}
+
 
 @asynccontextmanager
 async def _serving(env: dict[str, str], *flags: str) -> AsyncIterator[Served]:
@@ -116,8 +128,9 @@ async def test_two_workers_share_one_embedded_postgres_and_stop_cleanly() -> Non
         async with _serving(env, "--workers", "2", "--host", "127.0.0.1") as served:
             async with aiohttp.ClientSession() as session:
                 assert await _viewer_role(session, served) == "admin"
+            booted = await served.booted_workers(2)
             workers = psutil.Process(served.proc.pid).children()
-            assert len(workers) == 2, [w.cmdline() for w in workers]
+            assert {w.pid for w in workers} == booted, [w.cmdline() for w in workers]
             assert len(_postmasters(pgdata)) == 1
             assert (pgdata / "postmaster.pid").exists()
         assert served.proc.returncode == 0, "".join(served.lines)
